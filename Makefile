@@ -1,0 +1,35 @@
+# The README's two commands: `make run` (main job end to end) and `make test` (whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Real data for tests and the default run; see ../shared/data/README.md.
+export BENCH_DATA_HOME ?= $(abspath ../shared/data/scikit_learn_data)
+# Pin native thread pools before anything imports a framework.
+export OMP_NUM_THREADS ?= 1
+RUN_EPOCHS ?= 2
+
+.PHONY: install run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	$(BIN)/python -c "import bench, torch, tensorflow, airflow, great_expectations, sqlalchemy"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/bench validate
+	$(BIN)/bench matrix --device cpu --epochs $(RUN_EPOCHS)
+	$(BIN)/bench results
+
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check bench dags plugins tests
+	$(BIN)/ruff format --check bench dags plugins tests
+	$(BIN)/mypy

@@ -1,0 +1,1 @@
+"""Dataset loading (sklearn's California Housing) and its Great Expectations validation."""

@@ -1,0 +1,132 @@
+"""TensorFlow trainer: eager GradientTape, a tf.function train step, or that step under XLA."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from bench.config import WORKLOAD, Case
+from bench.data.loading import Split
+from bench.frameworks.base import CaseSkipped
+
+keras = tf.keras
+
+
+def _device(case: Case) -> str:
+    if case.device == "cpu":
+        return "/CPU:0"
+    if not tf.config.list_physical_devices("GPU"):
+        build = "CUDA build" if tf.test.is_built_with_cuda() else "CPU-only build"
+        raise CaseSkipped(f"no GPU visible to TensorFlow {tf.__version__} ({build})")
+    return "/GPU:0"
+
+
+def _check_xla(device: str) -> None:
+    with tf.device(device):
+        try:
+            tf.function(lambda x: x * 2.0, jit_compile=True)(tf.ones((2,)))
+        except (tf.errors.OpError, ValueError) as exc:
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            raise CaseSkipped(f"XLA JIT is not available on {device}: {first_line}") from exc
+
+
+class TensorFlowTrainer:
+    def __init__(self, case: Case, split: Split, *, seed: int, threads: int) -> None:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        self.case = case
+        self.device = _device(case)
+        if case.mode == "xla":
+            _check_xla(self.device)
+        keras.utils.set_random_seed(seed)
+        with tf.device(self.device):
+            self.model = keras.Sequential(
+                [
+                    keras.Input(shape=(split.x_train.shape[1],)),
+                    keras.layers.Dense(WORKLOAD.hidden, activation="relu"),
+                    keras.layers.Dense(1),
+                ]
+            )
+            self.optimizer = keras.optimizers.Adam(learning_rate=WORKLOAD.learning_rate)
+            # Create the slots now: variables may not be created inside a traced function.
+            self.optimizer.build(self.model.trainable_variables)
+            self.x_train = tf.constant(split.x_train)
+            self.y_train = tf.constant(split.y_train)
+            self.x_test = tf.constant(split.x_test)
+            self.y_test = tf.constant(split.y_test)
+        if case.mode == "eager":
+            self.step = self._train_step
+        else:
+            signature = [
+                tf.TensorSpec((None, split.x_train.shape[1]), tf.float32),
+                tf.TensorSpec((None, 1), tf.float32),
+            ]
+            # A fixed signature: one trace for the whole run, never a retrace per batch.
+            self.step = tf.function(
+                self._train_step, input_signature=signature, jit_compile=case.mode == "xla"
+            )
+
+    def _train_step(self, xb: tf.Tensor, yb: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            pred = self.model(xb, training=True)
+            loss = tf.reduce_mean(tf.abs(pred - yb))
+        variables = self.model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return loss
+
+    def train_epoch(self, order: np.ndarray) -> float:
+        with tf.device(self.device):
+            index = tf.constant(order)
+            # One gather and one split per epoch: no per-step host copies or tf.data rebuilds.
+            sizes = _batch_sizes(len(order), WORKLOAD.batch_size)
+            xs = tf.split(tf.gather(self.x_train, index), sizes)
+            ys = tf.split(tf.gather(self.y_train, index), sizes)
+            losses = [self.step(xb, yb) for xb, yb in zip(xs, ys, strict=True)]
+            # .numpy() copies the result to the host, so the device has finished.
+            return float(tf.reduce_mean(tf.stack(losses)).numpy())
+
+    def evaluate(self) -> tuple[float, float]:
+        with tf.device(self.device):
+            err = self.model(self.x_test, training=False) - self.y_test
+            mse = tf.reduce_mean(tf.square(err)).numpy()
+            mae = tf.reduce_mean(tf.abs(err)).numpy()
+        return float(mse), float(mae)
+
+    def peak_device_bytes(self) -> int | None:
+        if self.device == "/CPU:0":
+            return None
+        return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+
+    def environment(self) -> dict[str, Any]:
+        env: dict[str, Any] = {
+            "framework": "tensorflow",
+            "framework_version": tf.__version__,
+            "keras_version": keras.__version__,
+            "threads": {
+                "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            },
+        }
+        if self.device != "/CPU:0":
+            gpu = tf.config.list_physical_devices("GPU")[0]
+            env["gpu_name"] = tf.config.experimental.get_device_details(gpu).get("device_name")
+            env["cuda_version"] = tf.sysconfig.get_build_info().get("cuda_version")
+        return env
+
+
+def _batch_sizes(n: int, batch: int) -> list[int]:
+    sizes = [batch] * (n // batch)
+    if n % batch:
+        sizes.append(n % batch)
+    return sizes
+
+
+def prepare(case: Case, split: Split, *, seed: int, threads: int) -> TensorFlowTrainer:
+    return TensorFlowTrainer(case, split, seed=seed, threads=threads)

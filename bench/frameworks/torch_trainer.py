@@ -1,0 +1,131 @@
+"""PyTorch trainer: eager, or the model under torch.compile with one of its modes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.config import WORKLOAD, Case
+from bench.data.loading import Split
+from bench.frameworks.base import CaseSkipped
+
+COMPILE_MODES = {
+    "compile": "default",
+    "compile-reduce-overhead": "reduce-overhead",
+    "compile-max-autotune": "max-autotune",
+}
+
+
+def _check_backend(case: Case) -> torch.device:
+    if case.device == "gpu":
+        if not torch.cuda.is_available():
+            build = f"CUDA {torch.version.cuda} build" if torch.version.cuda else "CPU-only build"
+            raise CaseSkipped(f"no CUDA GPU visible to torch {torch.__version__} ({build})")
+        device = torch.device("cuda")
+    else:
+        device = torch.device("cpu")
+    if case.mode in COMPILE_MODES:
+        if case.device == "gpu":
+            from torch.utils._triton import has_triton
+
+            if not has_triton():
+                raise CaseSkipped("torch.compile on GPU needs triton, which is not installed")
+        elif not _cxx_compiler():
+            raise CaseSkipped("torch.compile on CPU needs a C++ compiler (set CXX or install g++)")
+    return device
+
+
+def _cxx_compiler() -> str | None:
+    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if name and shutil.which(name):
+            return name
+    return None
+
+
+class TorchTrainer:
+    def __init__(self, case: Case, split: Split, *, seed: int, threads: int) -> None:
+        torch.set_num_threads(threads)
+        # Raises once parallel work has started in this process; the value is then fixed.
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(1)
+        self.case = case
+        self.device = _check_backend(case)
+        torch.manual_seed(seed)
+        self.model = nn.Sequential(
+            nn.Linear(split.x_train.shape[1], WORKLOAD.hidden),
+            nn.ReLU(),
+            nn.Linear(WORKLOAD.hidden, 1),
+        ).to(self.device)
+        # Fused Adam: one kernel for all parameters; same update rule as the default.
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=WORKLOAD.learning_rate, fused=True
+        )
+        self.forward = (
+            torch.compile(self.model, mode=COMPILE_MODES[case.mode])
+            if case.mode in COMPILE_MODES
+            else self.model
+        )
+        self.loss_fn = nn.L1Loss()
+        self.x_train = torch.from_numpy(split.x_train).to(self.device)
+        self.y_train = torch.from_numpy(split.y_train).to(self.device)
+        self.x_test = torch.from_numpy(split.x_test).to(self.device)
+        self.y_test = torch.from_numpy(split.y_test).to(self.device)
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def train_epoch(self, order: np.ndarray) -> float:
+        self.model.train()
+        index = torch.from_numpy(order).to(self.device)
+        # One gather per epoch; batches are views, so no per-step host work or copies.
+        xs = self.x_train.index_select(0, index).split(WORKLOAD.batch_size)
+        ys = self.y_train.index_select(0, index).split(WORKLOAD.batch_size)
+        losses = []
+        for xb, yb in zip(xs, ys, strict=True):
+            loss = self.loss_fn(self.forward(xb), yb)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            losses.append(loss.detach())
+        mean = torch.stack(losses).mean().item()  # .item() waits for the device
+        self._sync()
+        return float(mean)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        # The eager module shares the compiled one's weights; no recompile for the test shape.
+        self.model.eval()
+        err = self.model(self.x_test) - self.y_test
+        return float((err * err).mean().item()), float(err.abs().mean().item())
+
+    def peak_device_bytes(self) -> int | None:
+        return int(torch.cuda.max_memory_allocated()) if self.device.type == "cuda" else None
+
+    def environment(self) -> dict[str, Any]:
+        env: dict[str, Any] = {
+            "framework": "torch",
+            "framework_version": torch.__version__,
+            "threads": {
+                "intra_op": torch.get_num_threads(),
+                "inter_op": torch.get_num_interop_threads(),
+                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            },
+        }
+        if self.case.mode in COMPILE_MODES:
+            env["compile_mode"] = COMPILE_MODES[self.case.mode]
+            env["compile_cache"] = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+        if self.device.type == "cuda":
+            env["gpu_name"] = torch.cuda.get_device_name(0)
+            env["cuda_version"] = torch.version.cuda
+        return env
+
+
+def prepare(case: Case, split: Split, *, seed: int, threads: int) -> TorchTrainer:
+    return TorchTrainer(case, split, seed=seed, threads=threads)

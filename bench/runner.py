@@ -1,0 +1,148 @@
+"""Run each case in a fresh process with pinned threads; collect records, even from crashes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from bench.config import Case, RunSettings
+from bench.measure import thread_env
+from bench.records import Record
+from bench.training import EpochCallback
+from bench.worker import PROGRESS_PREFIX
+
+STDERR_TAIL_LINES = 40
+
+
+def new_run_id() -> str:
+    return "cli-" + uuid.uuid4().hex[:12]
+
+
+def worker_env(settings: RunSettings, compile_cache: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(thread_env(settings.threads))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONUNBUFFERED"] = "1"
+    if compile_cache:
+        env["TORCHINDUCTOR_CACHE_DIR"] = compile_cache
+    env.update(settings.extra_env)
+    return env
+
+
+def run_case(
+    case: Case,
+    settings: RunSettings,
+    *,
+    run_id: str,
+    trigger: str = "cli",
+    on_epoch: EpochCallback | None = None,
+) -> Record:
+    """Train `case` in a new Python process and return its record (status ok/skipped/failed)."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{case.name}-") as tmp:
+        out = Path(tmp) / "record.json"
+        # Cold inductor cache unless BENCH_COMPILE_CACHE names a warm one: comparable compile times.
+        cache = os.environ.get("BENCH_COMPILE_CACHE") or str(Path(tmp) / "inductor")
+        cmd = [
+            sys.executable, "-m", "bench.worker",
+            "--framework", case.framework, "--mode", case.mode, "--device", case.device,
+            "--epochs", str(settings.epochs), "--seed", str(settings.seed),
+            "--threads", str(settings.threads), "--run-id", run_id, "--trigger", trigger,
+            "--out", str(out),
+        ]  # fmt: skip
+        if settings.data_home:
+            cmd += ["--data-home", os.fspath(settings.data_home)]
+        returncode, stderr_tail = _run_worker(
+            cmd, worker_env(settings, cache), settings.timeout_seconds, on_epoch
+        )
+        if out.exists():
+            return Record.read(out)
+    return _crashed_record(case, settings, run_id, trigger, returncode, stderr_tail)
+
+
+def _run_worker(
+    cmd: list[str], env: dict[str, str], timeout: float, on_epoch: EpochCallback | None
+) -> tuple[int | None, list[str]]:
+    """Stream progress lines from the worker; return (exit code or None on timeout, stderr tail)."""
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+    drain = threading.Thread(target=lambda: tail.extend(proc.stderr or ()), daemon=True)
+    drain.start()
+    timed_out = threading.Event()
+
+    def on_timeout() -> None:
+        timed_out.set()
+        _kill(proc)
+
+    timer = threading.Timer(timeout, on_timeout)
+    timer.start()
+    try:
+        for line in proc.stdout or ():
+            if line.startswith(PROGRESS_PREFIX) and on_epoch is not None:
+                event = json.loads(line[len(PROGRESS_PREFIX) :])
+                on_epoch(event["epoch"], event["seconds"], event["train_mae"])
+        proc.wait()
+    except BaseException:
+        _kill(proc)
+        raise
+    finally:
+        timer.cancel()
+        drain.join(timeout=5)
+    return (None if timed_out.is_set() else proc.returncode), [line.rstrip() for line in tail]
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """Kill the worker and anything it started (compiler subprocesses)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _crashed_record(
+    case: Case,
+    settings: RunSettings,
+    run_id: str,
+    trigger: str,
+    returncode: int | None,
+    stderr_tail: list[str],
+) -> Record:
+    if returncode is None:
+        why = f"timed out after {settings.timeout_seconds:g} s (BENCH_CASE_TIMEOUT) and was killed"
+    elif returncode < 0:
+        why = f"worker died from signal {signal.Signals(-returncode).name}"
+    else:
+        why = f"worker exited with code {returncode} without writing a record"
+    last = next((line for line in reversed(stderr_tail) if line.strip()), "")
+    reason = f"{why}; last stderr line: {last}" if last else why
+    return Record(run_id=run_id, case=case, trigger=trigger, status="failed", reason=reason[:500])
+
+
+def run_matrix(
+    cases: Iterable[Case],
+    settings: RunSettings,
+    *,
+    run_id: str,
+    trigger: str = "cli",
+    on_case_start: Callable[[Case], EpochCallback | None] | None = None,
+    on_case_end: Callable[[Record], None] | None = None,
+) -> list[Record]:
+    """Run cases one after another, each in its own process; a failure never stops the rest."""
+    records = []
+    for case in cases:
+        on_epoch = on_case_start(case) if on_case_start else None
+        record = run_case(case, settings, run_id=run_id, trigger=trigger, on_epoch=on_epoch)
+        records.append(record)
+        if on_case_end:
+            on_case_end(record)
+    return records

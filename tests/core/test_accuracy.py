@@ -1,0 +1,52 @@
+"""The published protocol on the real data: 30 epochs, every CPU mode reaches the accuracy bar."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bench.config import RunSettings, all_cases
+from bench.records import Record
+from bench.runner import run_case
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+MAE_BAR, MSE_BAR = 0.42, 0.36
+# Compiled modes run the same math in another order: allowed drift from eager after 30 epochs.
+MAE_TOLERANCE, MSE_TOLERANCE = 0.01, 0.02
+
+
+@pytest.fixture(scope="module")
+def records(data_home, compile_cache, tmp_path_factory) -> dict[str, Record]:  # type: ignore[no-untyped-def]
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BENCH_COMPILE_CACHE", str(compile_cache))
+    settings = RunSettings(epochs=30, seed=42, threads=1, data_home=str(data_home))
+    try:
+        return {
+            c.name: run_case(c, settings, run_id="accuracy") for c in all_cases(devices=["cpu"])
+        }
+    finally:
+        mp.undo()
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_cases(devices=["cpu"])])
+def test_reaches_the_accuracy_bar(records: dict[str, Record], name: str) -> None:
+    record = records[name]
+    assert record.status == "ok", record.reason
+    assert [m.epoch for m in record.eval] == [10, 20, 30]
+    final = record.test_metrics_at(30)
+    assert final is not None
+    assert final.test_mae < MAE_BAR, f"{name}: test MAE {final.test_mae:.4f}"
+    assert final.test_mse < MSE_BAR, f"{name}: test MSE {final.test_mse:.4f}"
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_cases(devices=["cpu"]) if c.mode != "eager"])
+def test_compiled_mode_agrees_with_eager(records: dict[str, Record], name: str) -> None:
+    compiled = records[name]
+    eager = records[dataclasses.replace(compiled.case, mode="eager").name]
+    for epoch in (10, 20, 30):
+        a, b = compiled.test_metrics_at(epoch), eager.test_metrics_at(epoch)
+        assert a is not None and b is not None
+        assert abs(a.test_mae - b.test_mae) <= MAE_TOLERANCE, (epoch, a, b)
+        assert abs(a.test_mse - b.test_mse) <= MSE_TOLERANCE, (epoch, a, b)
