@@ -55,8 +55,10 @@ def train_case(
         trainer = (prepare or trainer_factory(case.framework))(
             case, split, seed=settings.seed, threads=settings.threads
         )
-        _update_environment(record, trainer)
-        _train(record, trainer, settings, len(split.x_train), on_epoch)
+        try:
+            _train(record, trainer, settings, len(split.x_train), on_epoch)
+        finally:  # after training, so it can report e.g. how often a function was traced
+            _update_environment(record, trainer)
     except CaseSkipped as exc:
         record.status, record.reason = "skipped", str(exc)
     except Exception as exc:  # a crashing case must not stop the matrix

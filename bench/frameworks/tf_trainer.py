@@ -114,6 +114,8 @@ class TensorFlowTrainer:
                 "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             },
         }
+        if self.case.mode != "eager":
+            env["traces"] = self.step.experimental_get_tracing_count()  # type: ignore[attr-defined]
         if self.device != "/CPU:0":
             gpu = tf.config.list_physical_devices("GPU")[0]
             env["gpu_name"] = tf.config.experimental.get_device_details(gpu).get("device_name")

@@ -121,6 +121,8 @@ class TorchTrainer:
         if self.case.mode in COMPILE_MODES:
             env["compile_mode"] = COMPILE_MODES[self.case.mode]
             env["compile_cache"] = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+            # Graphs dynamo compiled: more than one means a recompile (e.g. a new batch shape).
+            env["compiled_graphs"] = torch._dynamo.utils.counters["stats"]["unique_graphs"]
         if self.device.type == "cuda":
             env["gpu_name"] = torch.cuda.get_device_name(0)
             env["cuda_version"] = torch.version.cuda

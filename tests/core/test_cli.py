@@ -1,0 +1,147 @@
+"""The `bench` command as users call it: help, bad arguments, JSON output, storing, spooling."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import build_parser, main
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def bench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def subcommands() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)  # type: ignore[arg-type]
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("run", "matrix", "validate"):
+        assert re.search(rf"^\s+{name}\s", out, re.M), name
+
+
+@pytest.mark.parametrize("name", subcommands())
+def test_every_command_has_help_and_is_documented(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: bench" in capsys.readouterr().out
+    assert f"bench {name}" in README.read_text(), f"README does not document `bench {name}`"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--framework", "torch", "--mode", "xla"], "unknown torch mode 'xla'"),
+        (["run", "--framework", "jax", "--mode", "eager"], "invalid choice: 'jax'"),
+        (["run", "--framework", "torch", "--mode", "eager", "--epochs", "0"], "at least 1"),
+        (["run", "--framework", "torch", "--mode", "eager", "--epochs", "ten"], "not a whole"),
+        (["run", "--framework", "torch", "--mode", "eager", "--device", "tpu"], "invalid choice"),
+        (["matrix", "--framework", "torch", "--mode", "function"], "unknown mode 'function'"),
+        (["matrix", "--threads", "-1"], "at least 1"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1, err
+
+
+@pytest.mark.integration
+def test_run_prints_table_and_writes_json(tmp_path: Path, data_home: Path) -> None:
+    out = tmp_path / "rec.json"
+    result = bench(
+        "run", "--framework", "torch", "--mode", "eager", "--epochs", "2", "--json", str(out),
+        "--no-store", "--quiet", env={"BENCH_DATA_HOME": str(data_home)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^epoch\s+seconds\s+train_mae$", result.stdout, re.M)
+    assert re.search(r"^\s+2\s+\d", result.stdout, re.M)
+    assert "steady epoch" in result.stdout and "test after epoch 2" in result.stdout
+    record = json.loads(out.read_text())
+    assert record["status"] == "ok" and len(record["epochs"]) == 2
+    assert record["case"] == {"framework": "torch", "mode": "eager", "device": "cpu"}
+
+
+@pytest.mark.integration
+def test_run_stores_in_the_default_warehouse(tmp_path: Path, data_home: Path) -> None:
+    env = {"BENCH_DATA_HOME": str(data_home), "BENCH_HOME": str(tmp_path)}
+    env_no_url = {k: v for k, v in os.environ.items() if k != "BENCH_WAREHOUSE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--framework", "torch", "--mode", "eager",
+         "--epochs", "2", "--run-id", "cli-store-test", "--quiet"],
+        capture_output=True, text=True, env={**env_no_url, **env}, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "stored in the warehouse: sqlite" in result.stdout
+    results = bench("results", "--run", "cli-store-test", "--format", "json", env=env)
+    assert result.returncode == 0, results.stderr
+    rows = json.loads(results.stdout)
+    assert [(r["framework"], r["mode"], r["device"]) for r in rows] == [("torch", "eager", "cpu")]
+
+
+@pytest.mark.integration
+def test_unreachable_warehouse_keeps_the_record(tmp_path: Path, data_home: Path) -> None:
+    env = {
+        "BENCH_DATA_HOME": str(data_home),
+        "BENCH_HOME": str(tmp_path),
+        "BENCH_WAREHOUSE_URL": "postgresql+psycopg://bench:s3cret@127.0.0.1:1/nowhere",
+    }
+    result = bench(
+        "run", "--framework", "torch", "--mode", "eager", "--epochs", "2",
+        "--run-id", "lost-db", "--quiet", env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "s3cret" not in result.stderr and "127.0.0.1:1" in result.stderr
+    kept = list((tmp_path / "spool").glob("lost-db-*.json"))
+    assert len(kept) == 1
+    assert json.loads(kept[0].read_text())["status"] == "ok"
+    assert "bench ingest" in result.stderr
+
+
+@pytest.mark.integration
+def test_matrix_compares_cases_and_skips_gpu(tmp_path: Path, data_home: Path) -> None:
+    result = bench(
+        "matrix", "--framework", "torch", "--mode", "eager", "--epochs", "2",
+        "--json-dir", str(tmp_path), "--no-store", "--quiet",
+        env={"BENCH_DATA_HOME": str(data_home)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert "steady_s" in lines["case"] and "speedup" in lines["case"]
+    cpu = dict(zip(lines["case"].split(), lines["torch-eager-cpu"].split(), strict=False))
+    assert cpu["status"] == "ok" and float(cpu["speedup"]) == 1.0
+    assert float(cpu["steady_s"]) > 0 and float(cpu["test_mae"]) > 0
+    assert "skipped" in lines["torch-eager-gpu"] and "no CUDA GPU" in lines["torch-eager-gpu"]
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert names == ["torch-eager-cpu.json", "torch-eager-gpu.json"]
