@@ -1,6 +1,8 @@
 """Markdown table of a matrix run's records (the BENCHMARKS.md figures).
 
-Usage: bench matrix --device cpu --epochs 30 --no-store --json-dir DIR; python benchmarks/cpu_table.py DIR
+Usage:
+  bench matrix --device cpu --epochs 30 --no-store --json-dir DIR
+  python benchmarks/cpu_table.py DIR
 """
 
 from __future__ import annotations
