@@ -1,0 +1,246 @@
+"""Warehouse commands: `db upgrade`, `ingest`, `results`, `history`, `compare`, `sql`.
+
+Every database failure (unreachable, refused query, unknown run) is one line and exit 1;
+bench.warehouse is imported inside the handlers so `bench --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.cli.common import UserError, add_format_option
+from bench.cli.output import print_rows
+from bench.config import TRIGGERS
+
+MIB = 2**20
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(subparsers: Any) -> None:
+    db = subparsers.add_parser("db", help="manage the warehouse database (schema migrations)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=type(db))
+    db_sub.required = True
+    upgrade = db_sub.add_parser("upgrade", help="create or migrate the warehouse schema")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    ingest = subparsers.add_parser(
+        "ingest", help="store record files (from `bench run --json` or the spool) in the warehouse"
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE", help="record JSON files or folders")
+    ingest.add_argument(
+        "--trigger", choices=TRIGGERS, help="run trigger (default: the record's, else cli)"
+    )
+    ingest.set_defaults(handler=_ingest)
+
+    results = subparsers.add_parser("results", help="one run's results (default: the latest run)")
+    which = results.add_mutually_exclusive_group()
+    which.add_argument("--run", metavar="ID", help="run id (default: the latest run)")
+    which.add_argument(
+        "--latest-per-case",
+        action="store_true",
+        help="each case's most recent result instead of one run (the latest_results view)",
+    )
+    add_format_option(results)
+    results.set_defaults(handler=_results)
+
+    history = subparsers.add_parser("history", help="one case's metric over runs")
+    history.add_argument("--framework", required=True)
+    history.add_argument("--mode", required=True)
+    history.add_argument("--device", default="cpu", help="(default: cpu)")
+    history.add_argument(
+        "--metric", default="steady_epoch_seconds", help="(default: steady_epoch_seconds)"
+    )
+    history.add_argument("--last", type=int, metavar="N", help="only the newest N runs")
+    add_format_option(history)
+    history.set_defaults(handler=_history)
+
+    compare = subparsers.add_parser("compare", help="per-case ratios of run B to run A")
+    compare.add_argument("run_a", metavar="RUN_A")
+    compare.add_argument("run_b", metavar="RUN_B")
+    add_format_option(compare)
+    compare.set_defaults(handler=_compare)
+
+    sql = subparsers.add_parser("sql", help="run a read-only SQL query on the warehouse")
+    sql.add_argument(
+        "query", metavar="QUERY", help='e.g. "SELECT * FROM latest_results"; - = stdin'
+    )
+    add_format_option(sql)
+    sql.set_defaults(handler=_sql)
+
+
+def _one_line_errors(handler: Handler) -> Handler:
+    """Turn warehouse and lookup failures into UserError: one line, exit 1, no traceback."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        import sqlalchemy.exc
+
+        from bench.warehouse import WarehouseError
+        from bench.warehouse.engine import short_reason
+
+        try:
+            return handler(args)
+        except (WarehouseError, LookupError, ValueError) as exc:
+            raise UserError(str(exc)) from exc
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise UserError(f"warehouse error: {short_reason(exc)}") from exc
+
+    return wrapped
+
+
+@_one_line_errors
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bench.warehouse import mask_url, upgrade, warehouse_url
+
+    revision = upgrade()
+    print(f"warehouse at {mask_url(warehouse_url())} is at schema revision {revision} (newest)")
+    return 0
+
+
+@_one_line_errors
+def _ingest(args: argparse.Namespace) -> int:
+    from bench.records import Record
+    from bench.warehouse import mask_url, spool_dir, store_record, upgrade, warehouse_url
+
+    paths = _record_files(args.files)
+    upgrade()  # fail once, before reading anything, when the database is down
+    spool = spool_dir().resolve()
+    stored, unspooled, unreadable = 0, 0, 0
+    for path in paths:
+        try:
+            record = Record.read(path)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            print(f"bench ingest: error: {path}: {exc}", file=sys.stderr)
+            unreadable += 1
+            continue
+        store_record(record, trigger=args.trigger)
+        stored += 1
+        if path.resolve().parent == spool:
+            path.unlink()
+            unspooled += 1
+    note = f" ({unspooled} removed from the spool)" if unspooled else ""
+    print(f"stored {stored} record(s) in {mask_url(warehouse_url())}{note}")
+    if unreadable:
+        raise UserError(f"{unreadable} file(s) could not be read as records (see above)")
+    return 0
+
+
+def _record_files(names: Sequence[str]) -> list[Path]:
+    paths: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            paths.extend(sorted(path.glob("*.json")))
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise UserError(f"no such file: {name}")
+    return paths
+
+
+SUMMARY_COLUMNS = [
+    "framework", "mode", "device", "status", "steady_epoch_seconds", "compile_seconds",
+    "total_seconds", "peak_rss_mib", "peak_device_mib", "test_mae_10", "test_mae_20",
+    "test_mae_30", "reason",
+]  # fmt: skip
+
+
+@_one_line_errors
+def _results(args: argparse.Namespace) -> int:
+    from bench.warehouse import (
+        latest_results,
+        latest_run_id,
+        mask_url,
+        results_for_run,
+        warehouse_url,
+    )
+    from bench.warehouse.queries import RESULT_COLUMNS
+
+    if args.latest_per_case:
+        rows, title = latest_results(), "latest result of each case"
+    else:
+        run_id = args.run or latest_run_id()
+        if run_id is None:
+            raise UserError(
+                f"the warehouse at {mask_url(warehouse_url())} has no results yet; "
+                "store some with `bench run` or `bench ingest FILE`"
+            )
+        rows, title = results_for_run(run_id), f"run {run_id}"
+    if not rows:
+        raise UserError(
+            f"no results for run {args.run!r} in the warehouse at {mask_url(warehouse_url())}"
+        )
+    if args.format != "table":
+        print_rows(rows, RESULT_COLUMNS, args.format)
+        return 0
+    for row in rows:
+        for unit in ("rss", "device"):
+            value = row.get(f"peak_{unit}_bytes")
+            row[f"peak_{unit}_mib"] = value / MIB if value is not None else None
+    print(f"{title} ({len(rows)} results)")
+    print_rows(rows, SUMMARY_COLUMNS, "table")
+    return 0
+
+
+@_one_line_errors
+def _history(args: argparse.Namespace) -> int:
+    from bench.warehouse import series_history
+    from bench.warehouse.queries import SERIES_COLUMNS
+
+    rows = series_history(
+        args.framework, args.mode, args.device, metric=args.metric, last=args.last
+    )
+    if not rows:
+        raise UserError(f"no {args.framework} {args.mode} {args.device} results in the warehouse")
+    for row in rows:
+        row[args.metric] = row.pop("value")
+    columns = [args.metric if c == "value" else c for c in SERIES_COLUMNS]
+    print_rows(rows, columns, args.format)
+    return 0
+
+
+COMPARE_TABLE_COLUMNS = [
+    "framework", "mode", "device", "status_a", "status_b", "steady_epoch_seconds_a",
+    "steady_epoch_seconds_b", "steady_epoch_seconds_ratio", "compile_seconds_ratio",
+    "total_seconds_ratio", "peak_rss_bytes_ratio", "test_mae_30_ratio", "same_environment",
+]  # fmt: skip
+
+
+@_one_line_errors
+def _compare(args: argparse.Namespace) -> int:
+    from bench.warehouse import compare_runs
+
+    rows = compare_runs(args.run_a, args.run_b)
+    columns = COMPARE_TABLE_COLUMNS if args.format == "table" else list(rows[0])
+    if args.format == "table":
+        print(f"ratios are {args.run_b} / {args.run_a} (above 1: B is slower or larger)")
+    print_rows(rows, columns, args.format)
+    return 0
+
+
+@_one_line_errors
+def _sql(args: argparse.Namespace) -> int:
+    from bench.warehouse import read_only_query
+
+    query = sys.stdin.read() if args.query == "-" else args.query
+    names, values = read_only_query(query)
+    columns = _unique(names)
+    print_rows([dict(zip(columns, row, strict=True)) for row in values], columns, args.format)
+    return 0
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    """Column names made distinct (`SELECT 1, 1` would otherwise collapse into one key)."""
+    unique: list[str] = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in unique:
+            n += 1
+            candidate = f"{name}_{n}"
+        unique.append(candidate)
+    return unique

@@ -1,0 +1,57 @@
+"""The metrics warehouse: durable, exactly-once storage of benchmark records, and the reads.
+
+SQLite by default (a file in the bench state directory), PostgreSQL in production; the
+database is chosen by BENCH_WAREHOUSE_URL. See docs/warehouse.md for the schema.
+"""
+
+from __future__ import annotations
+
+from bench.warehouse.engine import (
+    WarehouseError,
+    WarehouseUnavailable,
+    default_url,
+    get_engine,
+    mask_url,
+    warehouse_url,
+)
+from bench.warehouse.migrate import upgrade
+from bench.warehouse.queries import (
+    QueryError,
+    compare_runs,
+    latest_results,
+    latest_run_id,
+    read_only_query,
+    results_for_run,
+    series_history,
+)
+from bench.warehouse.store import (
+    ensure_run,
+    finish_run,
+    spool_dir,
+    store_or_spool,
+    store_record,
+    store_validation,
+)
+
+__all__ = [
+    "QueryError",
+    "WarehouseError",
+    "WarehouseUnavailable",
+    "compare_runs",
+    "default_url",
+    "ensure_run",
+    "finish_run",
+    "get_engine",
+    "latest_results",
+    "latest_run_id",
+    "mask_url",
+    "read_only_query",
+    "results_for_run",
+    "series_history",
+    "spool_dir",
+    "store_or_spool",
+    "store_record",
+    "store_validation",
+    "upgrade",
+    "warehouse_url",
+]

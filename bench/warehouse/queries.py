@@ -1,0 +1,208 @@
+"""Reads: the questions people ask of the warehouse, answered from the documented views.
+
+Going through the views (latest_results, series_history) means psql and BI users get the same
+answers as the CLI. `read_only_query` lets analysts run their own SELECTs, with the read-only
+guarantee enforced by the database, not by inspecting the SQL text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bench.warehouse.engine import WarehouseError, connect, get_engine, short_reason, sqlite_path
+from bench.warehouse.migrate import upgrade
+from bench.warehouse.models import (
+    METRIC_COLUMNS,
+    RESULTS,
+    RUNS,
+    LatestResultsView,
+    SeriesHistoryView,
+)
+
+runs, results = RUNS, RESULTS
+
+# What results_for_run returns per case, in this order.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "framework",
+    "mode",
+    "device",
+    "status",
+    "reason",
+    "started_at",
+    "epochs_completed",
+    *METRIC_COLUMNS,
+    "framework_version",
+    "environment_fingerprint",
+)
+SERIES_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "started_at",
+    "trigger",
+    "status",
+    "value",
+    "environment_fingerprint",
+    "framework_version",
+    "code_version",
+)
+# compare_runs reports these metrics side by side, with the ratio B / A.
+COMPARED_METRICS: tuple[str, ...] = (
+    "steady_epoch_seconds",
+    "compile_seconds",
+    "total_seconds",
+    "peak_rss_bytes",
+    "test_mae_30",
+)
+
+
+class QueryError(WarehouseError, ValueError):
+    """An analyst's query was refused (it writes) or failed; the message is the database's."""
+
+
+def _engine(url: str | None) -> Engine:
+    upgrade(url)
+    return get_engine(url)
+
+
+def latest_run_id(url: str | None = None) -> str | None:
+    """The most recently started run that has at least one result, or None."""
+    has_results = sa.exists().where(results.c.run_id == runs.c.run_id)
+    query = (
+        sa.select(runs.c.run_id)
+        .where(has_results)
+        .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+        .limit(1)
+    )
+    with connect(_engine(url)) as conn:
+        return conn.execute(query).scalar_one_or_none()
+
+
+def results_for_run(run_id: str, url: str | None = None) -> list[dict[str, Any]]:
+    """One dict per case of the run (RESULT_COLUMNS), ordered by framework, mode, device."""
+    query = (
+        sa.select(*(results.c[name] for name in RESULT_COLUMNS))
+        .where(results.c.run_id == run_id)
+        .order_by(results.c.framework, results.c.mode, results.c.device)
+    )
+    with connect(_engine(url)) as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def latest_results(url: str | None = None) -> list[dict[str, Any]]:
+    """Per case, the result of its most recent run (the `latest_results` view)."""
+    view = LatestResultsView
+    query = sa.select(*(view.c[name] for name in RESULT_COLUMNS)).order_by(
+        view.c.framework, view.c.mode, view.c.device
+    )
+    with connect(_engine(url)) as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def series_history(
+    framework: str,
+    mode: str,
+    device: str,
+    *,
+    metric: str = "steady_epoch_seconds",
+    last: int | None = None,
+    url: str | None = None,
+) -> list[dict[str, Any]]:
+    """One case's metric over runs, oldest first (SERIES_COLUMNS); `last` keeps the newest N."""
+    if metric not in METRIC_COLUMNS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRIC_COLUMNS)}")
+    if last is not None and last < 1:
+        raise ValueError(f"last must be at least 1, got {last}")
+    view = SeriesHistoryView
+    columns = [
+        view.c[name] if name != "value" else view.c[metric].label("value")
+        for name in SERIES_COLUMNS
+    ]
+    query = (
+        sa.select(*columns)
+        .where(view.c.framework == framework, view.c.mode == mode, view.c.device == device)
+        .order_by(view.c.started_at.desc(), view.c.run_id.desc())
+        .limit(last)
+    )
+    with connect(_engine(url)) as conn:
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+    return rows[::-1]
+
+
+def compare_runs(run_a: str, run_b: str, url: str | None = None) -> list[dict[str, Any]]:
+    """Per case in either run: each metric of A and B and the ratio B / A (>1: B is larger)."""
+    found = {run_id: results_for_run(run_id, url) for run_id in (run_a, run_b)}
+    for run_id, rows in found.items():
+        if not rows:
+            raise LookupError(f"no results for run {run_id!r} in the warehouse")
+    by_case = [{_case(row): row for row in found[run_id]} for run_id in (run_a, run_b)]
+    compared = []
+    for case in sorted(set(by_case[0]) | set(by_case[1])):
+        a, b = by_case[0].get(case, {}), by_case[1].get(case, {})
+        row: dict[str, Any] = dict(zip(("framework", "mode", "device"), case, strict=True))
+        row["status_a"], row["status_b"] = a.get("status"), b.get("status")
+        for metric in COMPARED_METRICS:
+            value_a, value_b = a.get(metric), b.get(metric)
+            row[f"{metric}_a"], row[f"{metric}_b"] = value_a, value_b
+            row[f"{metric}_ratio"] = value_b / value_a if value_a and value_b is not None else None
+        fingerprints = a.get("environment_fingerprint"), b.get("environment_fingerprint")
+        row["same_environment"] = (
+            None if None in fingerprints else fingerprints[0] == fingerprints[1]
+        )
+        compared.append(row)
+    return compared
+
+
+def read_only_query(sql: str, url: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one analyst statement read-only; returns (column names, rows).
+
+    PostgreSQL: inside SET TRANSACTION READ ONLY, always rolled back, sent as a prepared
+    statement so `; DROP ...` cannot ride along. SQLite: a separate `mode=ro` connection with
+    query_only on. A write raises QueryError and changes nothing.
+    """
+    engine = _engine(url)
+    if engine.dialect.name == "sqlite":
+        return _sqlite_read_only(engine, sql)
+    raw = engine.raw_connection()
+    try:
+        raw.rollback()  # SET TRANSACTION must open the transaction, even after a pool ping
+        driver = raw.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        cursor.execute("SET TRANSACTION READ ONLY")
+        try:
+            cursor.execute(sql, prepare=True)
+        except Exception as exc:  # the driver's error class is the database's verdict
+            raise QueryError(f"query refused or failed: {short_reason(exc)}") from exc
+        columns = [d[0] for d in cursor.description or ()]
+        rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        return columns, rows
+    finally:
+        raw.rollback()
+        raw.invalidate()  # no session state (advisory locks, settings) goes back to the pool
+
+
+def _sqlite_read_only(engine: Engine, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    path = sqlite_path(str(engine.url))
+    if path is None:
+        raise QueryError("read-only queries need a file or server database, not :memory:")
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        try:
+            cursor = conn.execute(sql)
+            rows = [tuple(row) for row in cursor.fetchall()]
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            raise QueryError(f"query refused or failed: {short_reason(exc)}") from exc
+        return [d[0] for d in cursor.description or ()], rows
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _case(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["framework"], row["mode"], row["device"]

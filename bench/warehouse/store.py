@@ -1,0 +1,252 @@
+"""Writes: every result lands exactly once, whole or not at all.
+
+A result and its epochs go in one transaction, upserted on the natural key
+(run_id, framework, mode, device): a retried task replaces its row instead of adding one, and
+a writer killed mid-way leaves nothing behind (the database rolls its transaction back).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bench.config import TRIGGERS, state_dir
+from bench.records import Record, ValidationReport
+from bench.warehouse.engine import WarehouseUnavailable, connect, get_engine
+from bench.warehouse.migrate import upgrade
+from bench.warehouse.models import EPOCHS, RESULTS, RUNS, VALIDATIONS
+
+runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
+RESULT_KEY = ("run_id", "framework", "mode", "device")
+
+
+def store_record(record: Record, *, url: str | None = None, trigger: str | None = None) -> None:
+    """Upsert the record's run (if missing), then its result and epochs in one transaction.
+
+    trigger: this option, else the record's own, else "cli". Raises WarehouseUnavailable when
+    the database cannot be reached (see store_or_spool to keep the record instead).
+    """
+    upgrade(url)
+    with connect(get_engine(url), write=True) as conn:
+        write_record(conn, record, trigger=trigger)
+
+
+def write_record(conn: Connection, record: Record, *, trigger: str | None = None) -> int:
+    """The statements of store_record inside the caller's transaction; returns the result id."""
+    _insert_run_if_missing(
+        conn,
+        run_id=record.run_id,
+        trigger=_check_trigger(trigger or record.trigger or "cli"),
+        started_at=parse_time(record.started_at),
+        dataset_sha256=record.dataset_sha256,
+        code_version=code_version(record.environment),
+    )
+    row = result_row(record)
+    statement = _insert(conn, results).values(row)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(RESULT_KEY),
+        set_={name: statement.excluded[name] for name in row if name not in RESULT_KEY},
+    ).returning(results.c.id)
+    result_id: int = conn.execute(statement).scalar_one()
+    conn.execute(sa.delete(epochs).where(epochs.c.result_id == result_id))
+    if record.epochs:
+        conn.execute(
+            sa.insert(epochs),
+            [
+                {
+                    "result_id": result_id,
+                    "epoch": e.epoch,
+                    "seconds": _finite(e.seconds),
+                    "train_mae": _finite(e.train_mae),
+                }
+                for e in record.epochs
+            ],
+        )
+    return result_id
+
+
+def result_row(record: Record) -> dict[str, Any]:
+    """The benchmark_results columns for one record (non-finite numbers become NULL)."""
+    row: dict[str, Any] = {
+        "run_id": record.run_id,
+        **record.case.as_dict(),
+        "started_at": parse_time(record.started_at),
+        "status": record.status,
+        "reason": record.reason,
+        "epochs_completed": len(record.epochs),
+        "compile_seconds": _finite(record.compile_seconds),
+        "steady_epoch_seconds": _finite(record.steady_epoch_seconds),
+        "total_seconds": _finite(record.total_seconds),
+        "peak_rss_bytes": record.peak_rss_bytes,
+        "peak_device_bytes": record.peak_device_bytes,
+        "eval_metrics": _json_safe([vars(e) for e in record.eval]),
+        "dataset_sha256": record.dataset_sha256,
+        "framework_version": _text(record.environment.get("framework_version")),
+        "environment_fingerprint": record.environment_fingerprint,
+        "environment": _json_safe(record.environment),
+        "schema_version": record.schema_version,
+        "stored_at": datetime.now(UTC),
+    }
+    for budget in (10, 20, 30):
+        metrics = record.test_metrics_at(budget)
+        row[f"test_mse_{budget}"] = _finite(metrics.test_mse) if metrics else None
+        row[f"test_mae_{budget}"] = _finite(metrics.test_mae) if metrics else None
+    return row
+
+
+def ensure_run(
+    run_id: str,
+    *,
+    trigger: str,
+    started_at: datetime | str | None = None,
+    dataset_sha256: str | None = None,
+    code_version: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Create the run row if it is missing; an existing run only gets its empty fields filled."""
+    upgrade(url)
+    with connect(get_engine(url), write=True) as conn:
+        _insert_run_if_missing(
+            conn,
+            run_id=run_id,
+            trigger=_check_trigger(trigger),
+            started_at=parse_time(started_at) if started_at else datetime.now(UTC),
+            dataset_sha256=dataset_sha256,
+            code_version=code_version,
+        )
+
+
+def finish_run(
+    run_id: str, *, finished_at: datetime | str | None = None, url: str | None = None
+) -> None:
+    """Record when the run ended; LookupError if the warehouse has no such run."""
+    upgrade(url)
+    when = parse_time(finished_at) if finished_at else datetime.now(UTC)
+    with connect(get_engine(url), write=True) as conn:
+        done = conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(finished_at=when))
+        if done.rowcount == 0:
+            raise LookupError(f"no run {run_id!r} in the warehouse; create it with ensure_run")
+
+
+def store_validation(run_id: str, report: ValidationReport, *, url: str | None = None) -> None:
+    """Upsert the run's dataset validation (one per run) and set the run's validation outcome."""
+    upgrade(url)
+    stats = report.statistics
+    row = {
+        "run_id": run_id,
+        "success": report.success,
+        "evaluated_expectations": stats.get("evaluated_expectations"),
+        "unsuccessful_expectations": stats.get("unsuccessful_expectations", len(report.failures)),
+        "statistics": _json_safe(stats),
+        "failures": _json_safe([vars(f) for f in report.failures]),
+        "dataset_sha256": report.dataset_sha256,
+        "source": report.source,
+        "validated_at": parse_time(report.validated_at),
+    }
+    with connect(get_engine(url), write=True) as conn:
+        outcome = "passed" if report.success else "failed"
+        done = conn.execute(
+            sa.update(runs).where(runs.c.run_id == run_id).values(validation_outcome=outcome)
+        )
+        if done.rowcount == 0:
+            raise LookupError(f"no run {run_id!r} in the warehouse; create it with ensure_run")
+        if report.dataset_sha256:
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id, runs.c.dataset_sha256.is_(None))
+                .values(dataset_sha256=report.dataset_sha256)
+            )
+        statement = _insert(conn, validations).values(row)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["run_id"],
+                set_={name: statement.excluded[name] for name in row if name != "run_id"},
+            )
+        )
+
+
+def spool_dir() -> Path:
+    """Where records that could not be stored wait for `bench ingest`."""
+    return state_dir() / "spool"
+
+
+def store_or_spool(record: Record, *, url: str | None = None) -> Path | None:
+    """Store the record; if the warehouse is unreachable, keep its JSON in the spool instead.
+
+    Returns None when stored, else the spooled file (callers tell the user). Prints nothing.
+    """
+    try:
+        store_record(record, url=url)
+    except WarehouseUnavailable:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}__{record.case.name}")
+        return record.write(spool_dir() / f"{name}.json")
+    return None
+
+
+def parse_time(value: datetime | str) -> datetime:
+    """ISO-8601 text or a datetime, as an aware UTC datetime (naive input is taken as UTC)."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def code_version(environment: dict[str, Any]) -> str | None:
+    """The git commit when known, else the bench version."""
+    return _text(environment.get("git_commit") or environment.get("bench_version"))
+
+
+def _insert_run_if_missing(conn: Connection, *, run_id: str, **values: Any) -> None:
+    statement = _insert(conn, runs).values(run_id=run_id, created_at=datetime.now(UTC), **values)
+    conn.execute(statement.on_conflict_do_nothing(index_elements=["run_id"]))
+    for column in ("dataset_sha256", "code_version"):
+        if values.get(column):
+            # Only matching rows are locked, so concurrent writers of one run rarely wait here.
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id, runs.c[column].is_(None))
+                .values({column: values[column]})
+            )
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both SQLite and PostgreSQL have it)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(
+        f"the warehouse supports SQLite and PostgreSQL, not {conn.dialect.name}"
+    )
+
+
+def _check_trigger(trigger: str) -> str:
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}; choose one of {', '.join(TRIGGERS)}")
+    return trigger
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON-ready copy: NaN and infinities become null (PostgreSQL's JSONB rejects them)."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
