@@ -6,11 +6,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench.cli import commands_run, commands_validate, commands_warehouse
+from bench.cli import (
+    commands_report,
+    commands_run,
+    commands_validate,
+    commands_warehouse,
+)
 from bench.cli.common import BenchArgumentParser, UserError
 
 # Modules that add subcommands; each has register(subparsers).
-COMMAND_MODULES = [commands_run, commands_validate, commands_warehouse]
+COMMAND_MODULES = [
+    commands_run,
+    commands_validate,
+    commands_warehouse,
+    commands_report,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,162 @@
+"""Report figures as PNG bytes, drawn with matplotlib's Agg canvas (no pyplot, no display).
+
+matplotlib is imported inside each function: importing bench.reports stays cheap, and the
+object-oriented API (one Figure per call, no global state) is safe in the dashboard's threads.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bench.records import Record
+from bench.reports import formatting as fmt
+from bench.reports.findings import Speedup
+from bench.reports.snapshot import SeriesHistory
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DPI = 100
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _empty(figure: Figure, message: str) -> bytes:
+    figure.text(0.5, 0.5, message, ha="center", va="center", color="0.4")
+    return _png(figure)
+
+
+def timing_png(records: Sequence[Record]) -> bytes:
+    """Steady epoch time per case (log scale) beside compile time, so neither hides the other."""
+    timed = [r for r in records if r.status == "ok" and r.steady_epoch_seconds]
+    figure = _figure(10, 0.45 * max(len(timed), 2) + 1.2)
+    if not timed:
+        return _empty(figure, "no timed case in this run")
+    steady_ax, compile_ax = figure.subplots(1, 2, sharey=True)
+    names = [r.case.name for r in timed]
+    steady_ax.barh(names, [r.steady_epoch_seconds or 0.0 for r in timed], color="tab:blue")
+    steady_ax.set_xscale("log")
+    steady_ax.set_xlabel("steady epoch time (s, log scale)")
+    steady_ax.invert_yaxis()
+    compile_ax.barh(names, [r.compile_seconds or 0.0 for r in timed], color="tab:orange")
+    compile_ax.set_xlabel("compile + warm-up (s)")
+    for ax in (steady_ax, compile_ax):
+        ax.grid(axis="x", alpha=0.3)
+    return _png(figure)
+
+
+def speedup_png(found: Sequence[Speedup]) -> bytes:
+    """Each compiled mode's speedup over eager of its framework and device (1 = same speed)."""
+    figure = _figure(8, 0.45 * max(len(found), 2) + 1.2)
+    if not found:
+        return _empty(figure, "no compiled case with an eager baseline in this run")
+    ax = figure.subplots()
+    names = [s.case.name for s in found]
+    factors = [s.factor for s in found]
+    colors = ["tab:green" if f >= 1 else "tab:red" for f in factors]
+    ax.barh(names, factors, color=colors)
+    ax.axvline(1.0, color="0.2", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("speedup over eager of the same framework and device (x, log scale)")
+    ax.invert_yaxis()
+    for y, factor in enumerate(factors):
+        ax.annotate(fmt.ratio(factor), (factor, y), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)  # fmt: skip
+    ax.grid(axis="x", alpha=0.3)
+    return _png(figure)
+
+
+def memory_time_png(records: Sequence[Record]) -> bytes:
+    """Peak memory against steady epoch time: the speed/memory trade-off, one point per case."""
+    points = [
+        r for r in records if r.status == "ok" and r.steady_epoch_seconds and r.peak_rss_bytes
+    ]
+    figure = _figure(8, 5)
+    if not points:
+        return _empty(figure, "no case with both time and memory in this run")
+    ax = figure.subplots()
+    for r in points:
+        x, y = r.steady_epoch_seconds or 0.0, (r.peak_rss_bytes or 0) / fmt.MIB
+        ax.scatter([x], [y], s=40)
+        ax.annotate(r.case.name, (x, y), xytext=(5, 3), textcoords="offset points", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("steady epoch time (s, log scale)")
+    ax.set_ylabel("peak RSS (MiB)")
+    ax.grid(alpha=0.3)
+    return _png(figure)
+
+
+def curves_png(records: Sequence[Record]) -> bytes:
+    """Training curves of one framework and device, every mode overlaid: MAE and epoch time."""
+    with_epochs = [r for r in records if r.epochs]
+    figure = _figure(10, 3.8)
+    if not with_epochs:
+        return _empty(figure, "no epochs were measured")
+    mae_ax, time_ax = figure.subplots(1, 2)
+    for r in with_epochs:
+        epochs = [e.epoch for e in r.epochs]
+        label = fmt.case_label(r.case, device=False)
+        mae_ax.plot(epochs, [e.train_mae for e in r.epochs], marker=".", label=label)
+        time_ax.plot(epochs, [e.seconds for e in r.epochs], marker=".", label=label)
+    mae_ax.set_xlabel("epoch")
+    mae_ax.set_ylabel("train MAE")
+    time_ax.set_xlabel("epoch")
+    time_ax.set_ylabel("epoch time (s, log scale)")
+    time_ax.set_yscale("log")
+    mae_ax.legend(fontsize=8)
+    for ax in (mae_ax, time_ax):
+        ax.grid(alpha=0.3)
+    return _png(figure)
+
+
+def history_png(history: SeriesHistory) -> bytes:
+    """A series' last runs: steady time, peak memory and test MAE; flagged runs marked."""
+    figure = _figure(10, 6.5)
+    if not history.points:
+        return _empty(figure, f"no runs of {history.case.name}")
+    axes = figure.subplots(3, 1, sharex=True)
+    xs = list(range(len(history.points)))
+    panels = [
+        ("steady_epoch_seconds", "steady epoch (s)",
+         [p.steady_epoch_seconds for p in history.points]),
+        ("peak_rss_bytes", "peak RSS (MiB)",
+         [p.peak_rss_bytes / fmt.MIB if p.peak_rss_bytes else None for p in history.points]),
+        (history.test_mae_metric, fmt.metric_label(history.test_mae_metric),
+         [p.test_mae for p in history.points]),
+    ]  # fmt: skip
+    for ax, (metric, label, values) in zip(axes, panels, strict=True):
+        present = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
+        if present:
+            ax.plot(*zip(*present, strict=True), marker="o", markersize=3, color="tab:blue")
+        for x, point in zip(xs, history.points, strict=True):
+            value = values[x]
+            for flag in history.flags_of(point.run_id):
+                if flag.metric != metric or value is None or not flag.is_alert:
+                    continue
+                open_ = flag.acknowledgement is None
+                ax.scatter([x], [value], s=90, zorder=3, marker="X" if open_ else "o",
+                           color="tab:red" if open_ else "tab:green")  # fmt: skip
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xticks(xs, [fmt.when(p.started_at)[:10] for p in history.points], rotation=60,
+                        fontsize=7)  # fmt: skip
+    axes[0].set_title(
+        f"{history.case.name}: last {len(xs)} run(s); red X = open flag, green o = acknowledged",
+        fontsize=10,
+    )
+    return _png(figure)

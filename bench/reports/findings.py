@@ -1,0 +1,265 @@
+"""What a run says, in sentences computed from its numbers: pure functions over records.
+
+Every sentence cites the values it rests on, formatted as the tables show them, so a reader can
+find them in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.config import Case
+from bench.records import Record
+from bench.reports import formatting as fmt
+from bench.reports.snapshot import RunSnapshot
+
+# Environment entries shown in reports, in this order (see bench.measure.base_environment).
+ENVIRONMENT_KEYS: tuple[str, ...] = (
+    "python", "platform", "hostname", "cpu_model", "cpu_count", "numpy", "threads",
+    "gpu_name", "cuda_version", "seed", "bench_version", "git_commit",
+)  # fmt: skip
+# Less than this fraction faster or slower than eager is "as fast as" eager.
+SAME_SPEED = 0.10
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """A compiled mode against eager of its framework and device (steady epochs)."""
+
+    case: Case
+    eager_seconds: float
+    compiled_seconds: float
+    compile_seconds: float | None
+
+    @property
+    def factor(self) -> float:
+        """Eager time / compiled time: above 1 the compiled mode is faster."""
+        return self.eager_seconds / self.compiled_seconds
+
+    @property
+    def break_even_epochs(self) -> int | None:
+        """Epochs until the saved time pays back compilation; None if it never does."""
+        saved = self.eager_seconds - self.compiled_seconds
+        if saved <= 0 or self.compile_seconds is None:
+            return None
+        return max(1, math.ceil(round(self.compile_seconds / saved, 9)))  # 30/0.1 is 300
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str  # speed, compile, memory, accuracy, status, regressions
+    text: str
+
+
+def speedups(records: Sequence[Record]) -> list[Speedup]:
+    """One per compiled case whose eager counterpart (same framework, device) finished ok."""
+    eager = {
+        (r.case.framework, r.case.device): r.steady_epoch_seconds
+        for r in records
+        if r.case.mode == "eager" and r.status == "ok" and r.steady_epoch_seconds
+    }
+    found = []
+    for r in records:
+        base = eager.get((r.case.framework, r.case.device))
+        if r.case.mode == "eager" or r.status != "ok" or not base or not r.steady_epoch_seconds:
+            continue
+        found.append(Speedup(r.case, base, r.steady_epoch_seconds, r.compile_seconds))
+    return found
+
+
+def speedup_of(records: Sequence[Record], case: Case) -> float | None:
+    return next((s.factor for s in speedups(records) if s.case == case), None)
+
+
+def findings(snapshot: RunSnapshot) -> list[Finding]:
+    """The run's headline facts: speedups, compile cost, fastest, memory, accuracy, status."""
+    ok = snapshot.ok_records
+    found = [_speed_sentence(s) for s in speedups(ok)]
+    found += [_compile_sentence(s) for s in speedups(ok) if s.compile_seconds is not None]
+    found += _fastest(ok) + _eager_frameworks(ok) + _memory(ok) + _accuracy(ok)
+    found += _status(snapshot.records) + _regressions(snapshot)
+    return found
+
+
+def _speed_sentence(s: Speedup) -> Finding:
+    name, eager = fmt.case_label(s.case, device=False), fmt.FRAMEWORK_LABELS[s.case.framework]
+    numbers = f"{fmt.seconds(s.compiled_seconds)} s vs {fmt.seconds(s.eager_seconds)} s"
+    if s.factor >= 1 + SAME_SPEED:
+        text = (
+            f"{name} trains {fmt.ratio(s.factor)} faster than {eager} eager on {s.case.device} "
+            f"(steady epoch {numbers})."
+        )
+    elif 1 / s.factor >= 1 + SAME_SPEED:
+        text = (
+            f"{name} is slower than {eager} eager on {s.case.device} for this model: "
+            f"{fmt.ratio(1 / s.factor)} the time per steady epoch ({numbers})."
+        )
+    else:
+        text = (
+            f"{name} is as fast as {eager} eager on {s.case.device} (within "
+            f"{SAME_SPEED:.0%}: {numbers} per steady epoch)."
+        )
+    return Finding("speed", text)
+
+
+def _compile_sentence(s: Speedup) -> Finding:
+    name = fmt.case_label(s.case)
+    cost = f"{name} spends {fmt.seconds(s.compile_seconds)} s compiling and warming up"
+    epochs = s.break_even_epochs
+    if epochs is None:
+        return Finding("compile", f"{cost}, never earned back: it is not faster than eager.")
+    saved = fmt.seconds(s.eager_seconds - s.compiled_seconds)
+    return Finding(
+        "compile", f"{cost}; saving {saved} s per epoch, it breaks even after {epochs} epoch(s)."
+    )
+
+
+def _fastest(ok: Sequence[Record]) -> list[Finding]:
+    found = []
+    for device in sorted({r.case.device for r in ok}):
+        timed = sorted(
+            (r for r in ok if r.case.device == device and r.steady_epoch_seconds),
+            key=lambda r: r.steady_epoch_seconds or 0.0,
+        )
+        if len(timed) < 2:
+            continue
+        fast, slow = timed[0], timed[-1]
+        assert fast.steady_epoch_seconds and slow.steady_epoch_seconds
+        factor = slow.steady_epoch_seconds / fast.steady_epoch_seconds
+        found.append(
+            Finding(
+                "speed",
+                f"Fastest on {device}: {fmt.case_label(fast.case, device=False)} at "
+                f"{fmt.seconds(fast.steady_epoch_seconds)} s per steady epoch, {fmt.ratio(factor)} "
+                f"faster than the slowest, {fmt.case_label(slow.case, device=False)} "
+                f"({fmt.seconds(slow.steady_epoch_seconds)} s).",
+            )
+        )
+    return found
+
+
+def _eager_frameworks(ok: Sequence[Record]) -> list[Finding]:
+    found = []
+    for device in sorted({r.case.device for r in ok}):
+        eager = {
+            r.case.framework: r.steady_epoch_seconds
+            for r in ok
+            if r.case.device == device and r.case.mode == "eager" and r.steady_epoch_seconds
+        }
+        if len(eager) != 2:
+            continue
+        (fast, t_fast), (slow, t_slow) = sorted(eager.items(), key=lambda kv: kv[1] or 0.0)
+        assert t_fast and t_slow
+        found.append(
+            Finding(
+                "speed",
+                f"In eager mode on {device}, {fmt.FRAMEWORK_LABELS[fast]} trains "
+                f"{fmt.ratio(t_slow / t_fast)} faster than {fmt.FRAMEWORK_LABELS[slow]} "
+                f"({fmt.seconds(t_fast)} s vs {fmt.seconds(t_slow)} s per steady epoch).",
+            )
+        )
+    return found
+
+
+def _memory(ok: Sequence[Record]) -> list[Finding]:
+    measured = sorted((r for r in ok if r.peak_rss_bytes), key=lambda r: r.peak_rss_bytes or 0)
+    if len(measured) < 2:
+        return []
+    lean, heavy = measured[0], measured[-1]
+    found = [
+        Finding(
+            "memory",
+            f"Peak memory ranges from {fmt.mib(lean.peak_rss_bytes)} MiB "
+            f"({fmt.case_label(lean.case)}) to {fmt.mib(heavy.peak_rss_bytes)} MiB "
+            f"({fmt.case_label(heavy.case)}).",
+        )
+    ]
+    timed = [r for r in measured if r.steady_epoch_seconds]
+    if timed:
+        fastest = min(timed, key=lambda r: r.steady_epoch_seconds or 0.0)
+        if fastest is not lean and fastest.peak_rss_bytes and lean.peak_rss_bytes:
+            extra = fastest.peak_rss_bytes - lean.peak_rss_bytes
+            found.append(
+                Finding(
+                    "memory",
+                    f"Speed costs memory: the fastest case, {fmt.case_label(fastest.case)}, "
+                    f"peaks at {fmt.mib(fastest.peak_rss_bytes)} MiB, {fmt.mib(extra)} MiB more "
+                    f"than the leanest ({fmt.case_label(lean.case)}).",
+                )
+            )
+    return found
+
+
+def _accuracy(ok: Sequence[Record]) -> list[Finding]:
+    """Spread of test MAE at the longest evaluated epoch that at least two cases reached."""
+    for budget in sorted({m.epoch for r in ok for m in r.eval}, reverse=True):
+        scored = [(r, m.test_mae) for r in ok if (m := r.test_metrics_at(budget))]
+        if len(scored) >= 2:
+            break
+    else:
+        return []
+    (best, low), (worst, high) = min(scored, key=lambda x: x[1]), max(scored, key=lambda x: x[1])
+    return [
+        Finding(
+            "accuracy",
+            f"After {budget} epochs test MAE ranges from {fmt.metric(low)} "
+            f"({fmt.case_label(best.case)}) to {fmt.metric(high)} ({fmt.case_label(worst.case)}): "
+            f"a spread of {fmt.metric(high - low)} across {len(scored)} cases.",
+        )
+    ]
+
+
+def _status(records: Sequence[Record]) -> list[Finding]:
+    found = []
+    for status in ("failed", "skipped"):
+        hit = [r for r in records if r.status == status]
+        if hit:
+            cases = "; ".join(f"{r.case.name} ({r.reason or 'no reason given'})" for r in hit)
+            found.append(Finding("status", f"{len(hit)} case(s) {status}: {cases}."))
+    return found
+
+
+def _regressions(snapshot: RunSnapshot) -> list[Finding]:
+    alerts = [f for f in snapshot.flags if f.is_alert]
+    if not alerts:
+        return []
+    parts = [
+        f"{f.case.name} {fmt.metric_label(f.metric)} {f.label} "
+        f"{fmt.metric_value(f.metric, f.value)} vs baseline "
+        f"{fmt.metric_value(f.metric, f.baseline_value)} ({fmt.percent(f.change_pct)})"
+        + (" [acknowledged]" if f.acknowledgement else "")
+        for f in alerts
+    ]
+    return [Finding("regressions", f"{len(alerts)} flag(s) on this run: {'; '.join(parts)}.")]
+
+
+def environment_summary(records: Sequence[Record]) -> list[tuple[str, str]]:
+    """The environment keys of the run's records; values that differ by case are listed."""
+    keys = ENVIRONMENT_KEYS
+    rows = []
+    for key in keys:
+        values = sorted({_text(r.environment.get(key)) for r in records if key in r.environment})
+        if values:
+            rows.append((key, ", ".join(values)))
+    versions = sorted(
+        {
+            f"{r.environment.get('framework') or r.case.framework} "
+            f"{r.environment.get('framework_version')}"
+            for r in records
+            if r.environment.get("framework_version")
+        }
+    )
+    if versions:
+        rows.append(("frameworks", ", ".join(versions)))
+    return rows
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)

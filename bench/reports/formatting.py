@@ -1,0 +1,89 @@
+"""How numbers and cases read in reports: one format per quantity, so the HTML, the findings
+and the tests agree on what a stored value looks like."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bench.config import Case
+
+MIB = 2**20
+FRAMEWORK_LABELS: dict[str, str] = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
+MODE_LABELS: dict[tuple[str, str], str] = {
+    ("torch", "eager"): "PyTorch eager",
+    ("torch", "compile"): "torch.compile",
+    ("torch", "compile-reduce-overhead"): "torch.compile reduce-overhead",
+    ("torch", "compile-max-autotune"): "torch.compile max-autotune",
+    ("tensorflow", "eager"): "TensorFlow eager",
+    ("tensorflow", "function"): "tf.function",
+    ("tensorflow", "xla"): "tf.function with XLA",
+}
+DASH = "-"
+
+
+def case_label(case: Case, *, device: bool = True) -> str:
+    """Readable name of a case, e.g. ``tf.function on cpu``."""
+    label = MODE_LABELS.get((case.framework, case.mode), f"{case.framework} {case.mode}")
+    return f"{label} on {case.device}" if device else label
+
+
+def seconds(value: float | None) -> str:
+    """Seconds with four decimals (the CLI's precision): ``0.5234``."""
+    return DASH if value is None else f"{value:.4f}"
+
+
+def metric(value: float | None) -> str:
+    """Test or train MSE/MAE, four decimals."""
+    return DASH if value is None else f"{value:.4f}"
+
+
+def mib(value: float | None) -> str:
+    """Bytes as MiB with one decimal: ``512.0``."""
+    return DASH if value is None else f"{value / MIB:.1f}"
+
+
+def ratio(value: float | None) -> str:
+    """A speedup or slowdown factor: ``20x``, ``1.3x``, ``0.87x``."""
+    if value is None:
+        return DASH
+    if value >= 10:
+        return f"{value:.0f}x"
+    if value >= 2:
+        return f"{value:.1f}x"
+    return f"{value:.2f}x"
+
+
+def percent(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.1f}%"
+
+
+def when(value: datetime | str | None) -> str:
+    """A UTC timestamp to the minute: ``2026-11-01 02:00 UTC``."""
+    if value is None:
+        return DASH
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def metric_value(name: str, value: float | None) -> str:
+    """A warehouse metric column in its unit's format (bytes as MiB, seconds, errors)."""
+    if name.endswith("_bytes"):
+        return mib(value)
+    if name.endswith("_seconds"):
+        return seconds(value)
+    return metric(value)
+
+
+METRIC_LABELS: dict[str, str] = {
+    "steady_epoch_seconds": "steady epoch (s)",
+    "compile_seconds": "compile (s)",
+    "total_seconds": "total training (s)",
+    "peak_rss_bytes": "peak RSS (MiB)",
+    "peak_device_bytes": "peak device memory (MiB)",
+    **{f"test_{m}_{b}": f"test {m.upper()} @{b}" for m in ("mse", "mae") for b in (10, 20, 30)},
+}
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name, name)

@@ -1,0 +1,89 @@
+"""Turn a run snapshot into page context and HTML (autoescaped Jinja2)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from bench.config import EVAL_BUDGETS, Case
+from bench.records import Record
+from bench.reports import formatting, templates
+from bench.reports.findings import environment_summary, findings, speedups
+from bench.reports.snapshot import RunSnapshot
+
+
+@dataclass(frozen=True)
+class CurveGroup:
+    """The cases of one framework and device: their training curves share a figure."""
+
+    key: str
+    title: str
+    records: list[Record]
+
+    @property
+    def measured(self) -> bool:
+        """Whether any case of the group has epochs to draw (skipped cases have none)."""
+        return any(r.epochs for r in self.records)
+
+
+def curve_groups(records: Sequence[Record]) -> list[CurveGroup]:
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for r in records:
+        groups.setdefault((r.case.framework, r.case.device), []).append(r)
+    return [
+        CurveGroup(
+            key=f"curves-{framework}-{device}",
+            title=f"{formatting.FRAMEWORK_LABELS[framework]} on {device}",
+            records=members,
+        )
+        for (framework, device), members in sorted(groups.items())
+    ]
+
+
+def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
+    """What every page about one run shows: findings, speedups, curve groups, environment."""
+    found = speedups(snapshot.ok_records)
+    by_case = {s.case: s.factor for s in found}
+
+    def speedup(case: Case) -> float | None:
+        return by_case.get(case)
+
+    return {
+        "s": snapshot,
+        "found": findings(snapshot),
+        "speedups": found,
+        "speedup": speedup,
+        "groups": curve_groups(snapshot.records),
+        "env": environment_summary(snapshot.records),
+        "budgets": EVAL_BUDGETS,
+    }
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {"base.html": templates.BASE, "macros.html": templates.MACROS, **_pages()}
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["fmt"] = formatting
+    return env
+
+
+def _pages() -> dict[str, str]:
+    from bench.reports import dashboard_templates
+
+    return {"report.html": templates.REPORT, **dashboard_templates.PAGES}
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one page; every value is HTML-escaped unless a template says otherwise."""
+    return _environment().get_template(template).render(**context)

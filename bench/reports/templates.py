@@ -1,0 +1,185 @@
+"""HTML templates (Jinja2, autoescaped) shared by the static report and the dashboard.
+
+Kept as strings in a module so an installed bench needs no package data. Numbers are formatted
+by `bench.reports.formatting` (the `fmt` global), never in the templates themselves.
+"""
+
+from __future__ import annotations
+
+BASE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}bench{% endblock %}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 80rem; padding: 0 1rem;
+       color: #1b1f24; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2.2rem;
+     border-bottom: 1px solid #d0d7de; } h3 { font-size: 1.05rem; margin-top: 1.4rem; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.88rem; }
+th, td { border: 1px solid #d0d7de; padding: 0.2rem 0.55rem; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f6f8fa; }
+img { max-width: 100%; border: 1px solid #eee; }
+.muted { color: #57606a; } .bad { color: #b42318; font-weight: 600; }
+.ok { color: #1a7f37; } .skipped { color: #9a6700; } .failed { color: #b42318; }
+nav a { margin-right: 1rem; } nav { margin-bottom: 1rem; }
+details { margin: 0.4rem 0; } form { margin: 0.6rem 0; }
+</style></head>
+<body>{% block nav %}{% endblock %}{% block body %}{% endblock %}</body></html>
+"""
+
+MACROS = """
+{% macro findings_list(found) -%}
+<ul class="findings">{% for f in found %}<li data-topic="{{ f.topic }}">{{ f.text }}</li>
+{% else %}<li class="muted">Nothing to report: no case finished.</li>{% endfor %}</ul>
+{%- endmacro %}
+
+{% macro run_header(run) -%}
+<table class="run"><tr><th>run</th><td>{{ run.run_id }}</td>
+<th>trigger</th><td>{{ run.trigger }}</td></tr>
+<tr><th>started</th><td>{{ fmt.when(run.started_at) }}</td><th>finished</th>
+<td>{{ fmt.when(run.finished_at) }}</td></tr>
+<tr><th>code version</th><td>{{ run.code_version or "-" }}</td><th>dataset validation</th>
+<td>{{ run.validation_outcome or "not validated" }}</td></tr></table>
+{%- endmacro %}
+
+{% macro results_table(records, speedup) -%}
+<table class="results"><tr><th>case</th><th>status</th><th>steady epoch (s)</th>
+<th>compile (s)</th><th>speedup vs eager</th><th>peak RSS (MiB)</th><th>peak device (MiB)</th>
+<th>total training (s)</th><th>epochs</th><th>reason</th></tr>
+{% for r in records %}<tr data-case="{{ r.case.name }}"><td>{{ r.case.name }}</td>
+<td class="{{ r.status }}">{{ r.status }}</td>
+<td class="num">{{ fmt.seconds(r.steady_epoch_seconds) }}</td>
+<td class="num">{{ fmt.seconds(r.compile_seconds) }}</td>
+<td class="num">{{ fmt.ratio(speedup(r.case)) }}</td>
+<td class="num">{{ fmt.mib(r.peak_rss_bytes) }}</td>
+<td class="num">{{ fmt.mib(r.peak_device_bytes) }}</td>
+<td class="num">{{ fmt.seconds(r.total_seconds) }}</td><td class="num">{{ r.epochs | length }}</td>
+<td>{{ r.reason or "" }}</td></tr>{% endfor %}</table>
+{%- endmacro %}
+
+{% macro accuracy_table(records, budgets) -%}
+<table class="accuracy"><tr><th>case</th><th>status</th>
+{% for b in budgets %}<th>test MSE @{{ b }}</th><th>test MAE @{{ b }}</th>{% endfor %}
+<th>last evaluation</th></tr>
+{% for r in records %}<tr data-case="{{ r.case.name }}"><td>{{ r.case.name }}</td>
+<td class="{{ r.status }}">{{ r.status }}</td>
+{% for b in budgets %}{% set m = r.test_metrics_at(b) %}
+<td class="num">{{ fmt.metric(m.test_mse if m else None) }}</td>
+<td class="num">{{ fmt.metric(m.test_mae if m else None) }}</td>{% endfor %}
+<td>{% if r.eval %}{% set last = r.eval[-1] %}epoch {{ last.epoch }}:
+MSE {{ fmt.metric(last.test_mse) }},
+MAE {{ fmt.metric(last.test_mae) }}{% else %}-{% endif %}</td></tr>{% endfor %}</table>
+{%- endmacro %}
+
+{% macro epoch_table(record) -%}
+<table class="epochs" data-case="{{ record.case.name }}"><tr><th>epoch</th><th>seconds</th>
+<th>train MAE</th></tr>
+{% for e in record.epochs %}<tr><td class="num">{{ e.epoch }}</td>
+<td class="num">{{ fmt.seconds(e.seconds) }}</td>
+<td class="num">{{ fmt.metric(e.train_mae) }}</td></tr>
+{% endfor %}</table>
+{%- endmacro %}
+
+{% macro flags_table(flags, show_run=True) -%}
+{% if flags %}<table class="flags"><tr>{% if show_run %}<th>run</th>{% endif %}<th>case</th>
+<th>metric</th><th>label</th><th>value</th><th>baseline</th><th>change</th><th>z</th>
+<th>acknowledged</th></tr>
+{% for f in flags %}<tr data-case="{{ f.case.name }}">
+{% if show_run %}<td>{{ f.run_id }}</td>{% endif %}
+<td>{{ f.case.name }}</td><td>{{ fmt.metric_label(f.metric) }}</td>
+<td class="{{ 'bad' if f.is_open else '' }}">{{ f.label }}</td>
+<td class="num">{{ fmt.metric_value(f.metric, f.value) }}</td>
+<td class="num">{{ fmt.metric_value(f.metric, f.baseline_value) }}</td>
+<td class="num">{{ fmt.percent(f.change_pct) }}</td>
+<td class="num">{{ "%.1f" | format(f.z_score) if f.z_score is not none else "-" }}</td>
+<td>{% if f.acknowledgement %}{{ fmt.when(f.acknowledgement.created_at) }}:
+{{ f.acknowledgement.note }}{% else %}no{% endif %}</td></tr>{% endfor %}</table>
+{% else %}<p class="muted">No regression flags.</p>{% endif %}
+{%- endmacro %}
+
+{% macro history_table(h) -%}
+<table class="history" data-case="{{ h.case.name }}"><tr><th>run</th><th>started</th><th>status</th>
+<th>steady epoch (s)</th><th>peak RSS (MiB)</th><th>{{ fmt.metric_label(h.test_mae_metric) }}</th>
+<th>flags</th></tr>
+{% for p in h.points | reverse %}<tr><td>{{ p.run_id }}</td><td>{{ fmt.when(p.started_at) }}</td>
+<td class="{{ p.status }}">{{ p.status }}</td>
+<td class="num">{{ fmt.seconds(p.steady_epoch_seconds) }}</td>
+<td class="num">{{ fmt.mib(p.peak_rss_bytes) }}</td>
+<td class="num">{{ fmt.metric(p.test_mae) }}</td>
+<td>{% for f in h.flags_of(p.run_id) %}<span class="{{ 'bad' if f.is_open else '' }}">{{ f.label }}
+{{ fmt.metric_label(f.metric) }}{% if f.acknowledgement %} (acknowledged){% endif %}</span>
+{% if not loop.last %}; {% endif %}{% endfor %}</td></tr>{% endfor %}</table>
+{% if h.acknowledgements %}<p>Acknowledgements:</p><ul>{% for a in h.acknowledgements %}
+<li>{{ fmt.when(a.created_at) }}: {{ fmt.metric_label(a.metric) }} from run {{ a.from_run_id }},
+{{ a.note }}</li>{% endfor %}</ul>{% endif %}
+{%- endmacro %}
+
+{% macro environment_table(rows) -%}
+<table class="environment">{% for key, value in rows %}
+<tr><th>{{ key }}</th><td>{{ value }}</td></tr>
+{% endfor %}</table>
+{%- endmacro %}
+
+{% macro validation_block(v, run) -%}
+{% if v %}<p>Great Expectations validation of the dataset:
+<strong class="{{ 'ok' if v.success else 'bad' }}">
+{{- "passed" if v.success else "failed" }}</strong>,
+{{ v.statistics.get("evaluated_expectations", "-") }} expectations evaluated,
+{{ v.statistics.get("unsuccessful_expectations", "-") }} unsuccessful
+(source {{ v.source }}, validated {{ fmt.when(v.validated_at) }}).</p>
+<p>Dataset SHA-256: <code>{{ v.dataset_sha256 or run.dataset_sha256 or "-" }}</code></p>
+{% if v.failures %}<table class="failures"><tr><th>expectation</th><th>column</th>
+<th>unexpected</th><th>examples</th></tr>{% for f in v.failures %}<tr><td>{{ f.expectation }}</td>
+<td>{{ f.column or "-" }}</td>
+<td class="num">{{ "-" if f.unexpected_count is none else f.unexpected_count }}</td>
+<td>{{ f.examples | join(", ") }}</td></tr>{% endfor %}</table>{% endif %}
+{% else %}<p class="muted">This run has no dataset validation in the warehouse.</p>{% endif %}
+{%- endmacro %}
+"""
+
+REPORT = """{% extends "base.html" %}{% import "macros.html" as m with context %}
+{% block title %}bench report: {{ s.run.run_id }}{% endblock %}
+{% block body %}
+<h1>Benchmark report: run {{ s.run.run_id }}</h1>
+<p class="muted">One small regression network (California Housing) trained in PyTorch and
+TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at {{ warehouse }}.</p>
+<nav><a href="#findings">Findings</a><a href="#speed">Speed and memory</a>
+<a href="#accuracy">Test error</a><a href="#cases">Training per case</a>
+<a href="#history">History</a>
+<a href="#environment">Environment</a><a href="#validation">Data validation</a></nav>
+{{ m.run_header(s.run) }}
+<section id="findings"><h2>Findings</h2>{{ m.findings_list(found) }}</section>
+<section id="speed"><h2>Speed, compile time and memory</h2>
+<p>Steady epoch = median of epochs 2..N; compile = epoch 1 beyond steady; speedup = eager steady
+time of the same framework and device / this case's.</p>
+{{ m.results_table(s.records, speedup) }}
+<h3>Steady epoch time, compile time apart</h3>
+<img id="fig-timing" src="{{ figures.timing }}" alt="steady epoch and compile time per case">
+<h3>Speedup of each compiled mode over eager</h3>
+<img id="fig-speedup" src="{{ figures.speedup }}" alt="speedup over eager">
+<h3>Peak memory against time</h3>
+<img id="fig-memory" src="{{ figures.memory }}" alt="peak memory against steady epoch time">
+</section>
+<section id="accuracy"><h2>Test error at {{ budgets | join(", ") }} epochs</h2>
+{{ m.accuracy_table(s.records, budgets) }}</section>
+<section id="cases"><h2>Training per case</h2>
+{% for g in groups %}<h3>{{ g.title }}</h3>
+{% if g.measured %}
+<img id="fig-{{ g.key }}" src="{{ figures[g.key] }}" alt="training curves {{ g.title }}">
+{% endif %}
+{% for r in g.records %}<details><summary>{{ r.case.name }}: {{ r.epochs | length }} epoch(s)
+{% if r.status != "ok" %}({{ r.status }}: {{ r.reason }}){% endif %}</summary>
+{{ m.epoch_table(r) }}</details>{% endfor %}{% endfor %}
+</section>
+<section id="history"><h2>History: the last {{ history }} runs of each series</h2>
+<p>Flags on this run:</p>{{ m.flags_table(s.flags, show_run=False) }}
+{% for h in histories %}<h3 id="history-{{ h.case.name }}">{{ h.case.name }}</h3>
+<img id="fig-history-{{ h.case.name }}" src="{{ figures['history-' + h.case.name] }}"
+alt="history of {{ h.case.name }}">{{ m.history_table(h) }}{% endfor %}
+</section>
+<section id="environment"><h2>Environment</h2>{{ m.environment_table(env) }}</section>
+<section id="validation"><h2>Data validation</h2>
+{{ m.validation_block(s.validation, s.run) }}</section>
+{% endblock %}
+"""

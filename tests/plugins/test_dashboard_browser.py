@@ -1,0 +1,162 @@
+"""A real browser against a real API server: log in through Airflow's login page, open the
+dashboard (directly and in the Airflow UI's nav view), save screenshots, check the cases.
+
+Needs Debian's chromium and chromium-driver (`apt-get install -y chromium chromium-driver`);
+without them the test fails, it does not skip. Screenshots go to artifacts/dashboard/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from plugin_helpers import REPO, USERNAME, AirflowHome, airflow_home, migrate
+from sample_warehouse import Sample
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver"
+ARTIFACTS = REPO / "artifacts" / "dashboard"
+START_TIMEOUT_S = 180
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api_server(
+    sample: Sample, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, AirflowHome]]:
+    """`airflow api-server` with the plugin, on a migrated home; stopped with its workers."""
+    home = airflow_home(tmp_path_factory.mktemp("airflow"), warehouse_url=sample.url)
+    migrate(home)
+    port = free_port()
+    log = home.path / "api-server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            ["airflow", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=home.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # one process group: the server and its workers
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, server, log)
+        yield base, home
+    finally:
+        stop(server)
+
+
+def wait_until_healthy(base: str, server: subprocess.Popen[Any], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"api-server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v2/monitor/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    pytest.fail(f"api-server not healthy after {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(server: subprocess.Popen[Any]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium driven by Selenium through Debian's chromedriver (no downloads)."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found; install them: {INSTALL_HINT}", pytrace=False)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1400,1000",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_logged_in_user_sees_the_latest_run_in_the_dashboard(
+    api_server: tuple[str, AirflowHome], browser: Any, sample: Sample
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, home = api_server
+    wait = WebDriverWait(browser, 60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    browser.get(f"{base}/bench/")  # not logged in: Airflow's login page, then back here
+    wait.until(lambda b: b.find_elements(By.NAME, "username"))
+    assert "/auth/login" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys(USERNAME)
+    browser.find_element(By.NAME, "password").send_keys(home.password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda b: b.current_url == f"{base}/bench/")
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "table.results"))
+    shot = ARTIFACTS / "latest-run.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    assert_shows_latest_run(browser, sample)
+
+    browser.get(f"{base}/plugin/bench")  # the nav-bar view: the dashboard inside the Airflow UI
+    frame = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "iframe[title=Benchmarks]"))[0]
+    assert frame.get_attribute("src") == f"{base}/bench/"
+    browser.switch_to.frame(frame)
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "table.results"))
+    assert_shows_latest_run(browser, sample)
+    browser.switch_to.default_content()
+    nav_link = "//a[contains(@href, '/plugin/bench')][contains(normalize-space(.), 'Benchmarks')]"
+    nav_links = browser.find_elements(By.XPATH, nav_link)
+    assert nav_links, "the Benchmarks view is not in the Airflow nav bar"
+    shot = ARTIFACTS / "in-airflow.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    print(f"screenshots: {ARTIFACTS / 'latest-run.png'} {shot}")
+
+
+def assert_shows_latest_run(browser: Any, sample: Sample) -> None:
+    from selenium.webdriver.common.by import By
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Run {sample.latest} (latest)"
+    shown = {
+        row.get_attribute("data-case")
+        for row in browser.find_elements(By.CSS_SELECTOR, "table.results tr[data-case]")
+    }
+    assert shown == {case.name for case in sample.cases}
+    body = browser.find_element(By.TAG_NAME, "body").text
+    for case in sample.cases:
+        assert case.name in body

@@ -1,0 +1,40 @@
+"""The package's public surface: `__all__` is honest and importing it stays cheap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import bench.reports
+import bench.reports.data
+
+
+@pytest.mark.parametrize("module", [bench.reports, bench.reports.data])
+def test_all_lists_only_what_exists(module: object) -> None:
+    names = module.__all__  # type: ignore[attr-defined]
+    assert names == sorted(names)
+    for name in names:
+        assert hasattr(module, name), name
+
+
+def test_importing_the_package_loads_no_plotting_web_or_framework_module() -> None:
+    heavy = ["matplotlib", "fastapi", "airflow", "torch", "tensorflow", "pandas", "scipy"]
+    code = (
+        "import json, sys, bench.reports; "
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_alert_labels_are_detections_blocking_labels_and_suspected() -> None:
+    from bench.analysis.policy import BLOCKING_LABELS, LABELS
+    from bench.reports.snapshot import ALERT_LABELS
+
+    assert set(ALERT_LABELS) == set(BLOCKING_LABELS) | {"suspected"}
+    assert set(ALERT_LABELS) <= set(LABELS)

@@ -1,0 +1,160 @@
+"""Findings are pure functions of records: small hand-made runs, exact sentences and numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.config import Case
+from bench.records import EvalMetric, Record
+from bench.reports import formatting as fmt
+from bench.reports.findings import Speedup, environment_summary, findings, speedups
+from bench.reports.snapshot import Acknowledgement, Flag, RunInfo, RunSnapshot, acknowledge
+
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+
+
+def record(
+    framework: str,
+    mode: str,
+    steady: float | None,
+    *,
+    compile_s: float | None = 0.1,
+    rss_mib: int = 500,
+    mae: float | None = 0.38,
+    status: str = "ok",
+    device: str = "cpu",
+) -> Record:
+    return Record(
+        run_id="run-1",
+        case=Case(framework, mode, device),
+        status=status,
+        reason=None if status == "ok" else "no CUDA device",
+        steady_epoch_seconds=steady,
+        compile_seconds=compile_s,
+        peak_rss_bytes=rss_mib * fmt.MIB,
+        eval=[EvalMetric(30, 0.3, mae)] if mae is not None else [],
+    )
+
+
+def snapshot(records: list[Record], flags: list[Flag] | None = None) -> RunSnapshot:
+    return RunSnapshot(RunInfo("run-1", "scheduled", T0), records, flags=flags or [])
+
+
+def texts(records: list[Record], topic: str) -> list[str]:
+    return [f.text for f in findings(snapshot(records)) if f.topic == topic]
+
+
+def test_speedup_is_eager_time_over_compiled_time_of_the_same_framework_and_device() -> None:
+    runs = [
+        record("tensorflow", "eager", 10.5),
+        record("tensorflow", "function", 0.525),
+        record("tensorflow", "xla", 0.5, device="gpu"),  # no gpu eager: no speedup
+        record("torch", "compile", 0.4),  # no torch eager: no speedup
+    ]
+    (only,) = speedups(runs)
+    assert only.case == Case("tensorflow", "function", "cpu")
+    assert only.factor == pytest.approx(20.0)
+
+
+def test_faster_slower_and_same_speed_sentences_cite_both_times() -> None:
+    runs = [
+        record("tensorflow", "eager", 10.5),
+        record("tensorflow", "function", 0.525),
+        record("torch", "eager", 0.52),
+        record("torch", "compile-max-autotune", 0.65),
+        record("torch", "compile", 0.50),
+    ]
+    speed = texts(runs, "speed")
+    assert (
+        "tf.function trains 20x faster than TensorFlow eager on cpu "
+        "(steady epoch 0.5250 s vs 10.5000 s)." in speed
+    )
+    assert (
+        "torch.compile max-autotune is slower than PyTorch eager on cpu for this model: "
+        "1.25x the time per steady epoch (0.6500 s vs 0.5200 s)." in speed
+    )
+    assert any(t.startswith("torch.compile is as fast as PyTorch eager on cpu") for t in speed)
+    assert (
+        "Fastest on cpu: torch.compile at 0.5000 s per steady epoch, 21x faster than the "
+        "slowest, TensorFlow eager (10.5000 s)." in speed
+    )
+    assert (
+        "In eager mode on cpu, PyTorch trains 20x faster than TensorFlow "
+        "(0.5200 s vs 10.5000 s per steady epoch)." in speed
+    )
+
+
+def test_compile_time_break_even() -> None:
+    faster = Speedup(Case("torch", "compile", "cpu"), 0.5, 0.4, compile_seconds=30.0)
+    assert faster.break_even_epochs == 300
+    slower = Speedup(Case("torch", "compile", "cpu"), 0.5, 0.6, compile_seconds=30.0)
+    assert slower.break_even_epochs is None
+    runs = [record("torch", "eager", 0.5), record("torch", "compile", 0.4, compile_s=30.0)]
+    (text,) = texts(runs, "compile")
+    assert text == (
+        "torch.compile on cpu spends 30.0000 s compiling and warming up; saving 0.1000 s per "
+        "epoch, it breaks even after 300 epoch(s)."
+    )
+
+
+def test_memory_and_accuracy_findings_name_the_extremes() -> None:
+    runs = [
+        record("torch", "eager", 0.5, rss_mib=400, mae=0.3750),
+        record("tensorflow", "xla", 0.1, rss_mib=1200, mae=0.3790),
+    ]
+    memory = texts(runs, "memory")
+    assert memory[0] == (
+        "Peak memory ranges from 400.0 MiB (PyTorch eager on cpu) to 1200.0 MiB "
+        "(tf.function with XLA on cpu)."
+    )
+    assert "800.0 MiB more than the leanest" in memory[1]
+    (accuracy,) = texts(runs, "accuracy")
+    assert accuracy == (
+        "After 30 epochs test MAE ranges from 0.3750 (PyTorch eager on cpu) to 0.3790 "
+        "(tf.function with XLA on cpu): a spread of 0.0040 across 2 cases."
+    )
+
+
+def test_skipped_and_failed_cases_are_reported_with_their_reason() -> None:
+    runs = [record("torch", "eager", None, status="skipped", device="gpu", mae=None)]
+    assert texts(runs, "status") == ["1 case(s) skipped: torch-eager-gpu (no CUDA device)."]
+    assert texts(runs, "speed") == []
+
+
+def flag(
+    created: datetime, metric: str = "steady_epoch_seconds", label: str = "regression"
+) -> Flag:
+    return Flag("run-1", Case("torch", "compile", "cpu"), metric, label, 0.6, 0.45, 33.3, 8.0,
+                "v1", None, created)  # fmt: skip
+
+
+def ack(created: datetime, metric: str = "steady_epoch_seconds") -> Acknowledgement:
+    return Acknowledgement(Case("torch", "compile", "cpu"), metric, "run-1", "accepted", created)
+
+
+def test_an_acknowledgement_covers_earlier_flags_of_its_case_and_metric_only() -> None:
+    early, late = flag(T0), flag(T0 + timedelta(days=2))
+    other_metric = flag(T0, metric="peak_rss_bytes")
+    marked = acknowledge([early, late, other_metric], [ack(T0 + timedelta(days=1))])
+    assert [f.is_open for f in marked] == [False, True, True]
+    assert not flag(T0, label="improvement").is_open
+
+
+def test_flags_of_the_run_are_a_finding() -> None:
+    (text,) = [f.text for f in findings(snapshot([], flags=[flag(T0)])) if f.topic == "regressions"]
+    assert text == (
+        "1 flag(s) on this run: torch-compile-cpu steady epoch (s) regression 0.6000 vs "
+        "baseline 0.4500 (+33.3%)."
+    )
+
+
+def test_environment_summary_lists_values_that_differ_by_case() -> None:
+    a, b = record("torch", "eager", 0.5), record("tensorflow", "eager", 10.0)
+    a.environment = {"python": "3.11.7", "framework": "torch", "framework_version": "2.13.0"}
+    b.environment = {"python": "3.11.7", "framework": "tensorflow", "framework_version": "2.21.0"}
+    assert environment_summary([a, b]) == [
+        ("python", "3.11.7"),
+        ("frameworks", "tensorflow 2.21.0, torch 2.13.0"),
+    ]

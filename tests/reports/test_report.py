@@ -1,0 +1,177 @@
+"""`write_report` on the sample warehouse: every section, real figures, the warehouse's numbers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from html_tables import pairs, table, tables, tables_by_case
+from sample_warehouse import ACKED, REGRESSED, RUNS, SKIP_REASON, Sample
+
+from bench.config import Case
+from bench.records import EpochMetric, EvalMetric, Record
+from bench.reports import formatting as fmt
+from bench.reports import write_report
+from bench.warehouse import get_engine, results_for_run, series_history, store_record
+from bench.warehouse.models import EPOCHS, RESULTS
+
+SECTIONS = ("findings", "speed", "accuracy", "cases", "history", "environment", "validation")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(sample: Sample, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    index = write_report(None, tmp_path_factory.mktemp("report"), url=sample.url, history=4)
+    return index, index.read_text()
+
+
+def test_every_section_is_present(report: tuple[Path, str], sample: Sample) -> None:
+    index, html = report
+    assert index.name == "index.html"
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in html, section
+    assert f"Benchmark report: run {sample.latest}" in html
+
+
+def test_figures_are_non_empty_pngs_referenced_relatively(report: tuple[Path, str]) -> None:
+    index, html = report
+    sources = re.findall(r'<img id="[^"]+" src="([^"]+)"', html)
+    ok_cases = 6
+    # timing, speedup, memory; curves of torch-cpu and tensorflow-cpu; history of each case
+    assert len(sources) == 3 + 2 + ok_cases + 1
+    for source in sources:
+        assert not source.startswith(("/", "http")), source
+        png = (index.parent / source).read_bytes()
+        assert png.startswith(PNG) and len(png) > 5_000, source
+
+
+def test_results_table_shows_the_warehouse_values(report: tuple[Path, str], sample: Sample) -> None:
+    rows = {row["case"]: row for row in table(report[1], "results")}
+    stored = results_for_run(sample.latest, sample.url)
+    assert set(rows) == {f"{r['framework']}-{r['mode']}-{r['device']}" for r in stored}
+    for r in stored:
+        row = rows[f"{r['framework']}-{r['mode']}-{r['device']}"]
+        assert row["status"] == r["status"]
+        assert row["steady epoch (s)"] == fmt.seconds(r["steady_epoch_seconds"])
+        assert row["compile (s)"] == fmt.seconds(r["compile_seconds"])
+        assert row["peak RSS (MiB)"] == fmt.mib(r["peak_rss_bytes"])
+        assert row["total training (s)"] == fmt.seconds(r["total_seconds"])
+    eager = next(r for r in stored if r["framework"] == "tensorflow" and r["mode"] == "eager")
+    function = next(r for r in stored if r["framework"] == "tensorflow" and r["mode"] == "function")
+    factor = eager["steady_epoch_seconds"] / function["steady_epoch_seconds"]
+    assert rows["tensorflow-function-cpu"]["speedup vs eager"] == fmt.ratio(factor)
+    assert rows["torch-eager-gpu"]["reason"] == SKIP_REASON
+
+
+def test_test_error_table_has_every_budget_of_every_case(
+    report: tuple[Path, str], sample: Sample
+) -> None:
+    rows = {row["case"]: row for row in table(report[1], "accuracy")}
+    for r in results_for_run(sample.latest, sample.url):
+        row = rows[f"{r['framework']}-{r['mode']}-{r['device']}"]
+        for budget in (10, 20, 30):
+            assert row[f"test MSE @{budget}"] == fmt.metric(r[f"test_mse_{budget}"])
+            assert row[f"test MAE @{budget}"] == fmt.metric(r[f"test_mae_{budget}"])
+
+
+def test_per_epoch_tables_match_the_stored_epochs(report: tuple[Path, str], sample: Sample) -> None:
+    query = (
+        sa.select(EPOCHS.c.epoch, EPOCHS.c.seconds, EPOCHS.c.train_mae)
+        .join(RESULTS, RESULTS.c.id == EPOCHS.c.result_id)
+        .where(RESULTS.c.run_id == sample.latest, RESULTS.c.mode == "compile")
+        .order_by(EPOCHS.c.epoch)
+    )
+    with get_engine(sample.url).connect() as conn:
+        stored = conn.execute(query).all()
+    rows = tables_by_case(report[1], "epochs")["torch-compile-cpu"]
+    assert len(rows) == len(stored) == 30
+    for row, (epoch, seconds, mae) in zip(rows, stored, strict=True):
+        assert row == {
+            "epoch": str(epoch),
+            "seconds": fmt.seconds(seconds),
+            "train MAE": fmt.metric(mae),
+        }
+
+
+def test_findings_state_the_headline_facts(report: tuple[Path, str]) -> None:
+    html = report[1]
+    assert re.search(r"tf\.function trains \d+x faster than TensorFlow eager on cpu", html)
+    assert "torch.compile max-autotune is slower than PyTorch eager on cpu for this model" in html
+    assert "1 case(s) skipped: torch-eager-gpu (no CUDA device on this worker)." in html
+
+
+def test_history_marks_flags_and_acknowledgements(report: tuple[Path, str], sample: Sample) -> None:
+    html = report[1]
+    by_case = tables_by_case(html, "history")
+    assert set(by_case) == {c.name for c in sample.cases}
+    regressed = by_case[REGRESSED.name]
+    assert [row["run"] for row in regressed] == RUNS[:0:-1]  # history=4: newest four, newest first
+    stored = series_history(*REGRESSED.as_dict().values(), last=4, url=sample.url)
+    assert regressed[0]["steady epoch (s)"] == fmt.seconds(stored[-1]["value"])
+    assert regressed[0]["flags"] == "regression steady epoch (s)"
+    acked = {row["run"]: row for row in by_case[ACKED.name]}
+    assert acked[RUNS[2]]["flags"] == "regression peak RSS (MiB) (acknowledged)"
+    assert "TensorFlow 2.21 raised memory; new level accepted" in html
+    (run_flags,) = tables(html, "flags")
+    assert [(f["case"], f["label"], f["acknowledged"]) for f in run_flags] == [
+        (REGRESSED.name, "regression", "no")
+    ]
+
+
+def test_environment_and_validation_summaries(report: tuple[Path, str]) -> None:
+    environment = pairs(report[1], "environment")
+    assert environment["python"] == "3.11.7"
+    assert environment["cpu_model"] == "Intel(R) Xeon(R) Test CPU @ 2.10GHz"
+    assert environment["frameworks"] == "tensorflow 2.21.0, torch 2.13.0"
+    assert "15 expectations evaluated, 0 unsuccessful" in " ".join(report[1].split())
+
+
+def test_text_from_the_warehouse_is_escaped(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    store_record(
+        Record(run_id="<script>alert(1)</script>", case=Case("torch", "eager", "gpu"),
+               status="skipped", reason="<img src=x onerror=alert(2)>"),
+        url=url,
+    )  # fmt: skip
+    html = write_report(None, tmp_path / "out", url=url).read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_unknown_runs_and_empty_warehouses_are_lookup_errors(
+    tmp_path: Path, sample: Sample
+) -> None:
+    with pytest.raises(LookupError, match="no results for run 'nope'"):
+        write_report("nope", tmp_path, url=sample.url)
+    with pytest.raises(LookupError, match="no results yet"):
+        write_report(None, tmp_path, url=f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(ValueError, match="at least 1"):
+        write_report(None, tmp_path, url=sample.url, history=0)
+
+
+def test_a_short_run_with_a_failed_case_still_reports(tmp_path: Path) -> None:
+    """`make run` trains 2 epochs: no 10/20/30 budgets, evaluation after epoch 2 only."""
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    for case, status in [
+        (("torch", "eager", "cpu"), "ok"),
+        (("torch", "compile", "cpu"), "failed"),
+    ]:
+        record = Record(
+            run_id="cli-short",
+            case=Case(*case),
+            status=status,
+            reason=None if status == "ok" else "loss became NaN at epoch 2",
+            epochs=[EpochMetric(1, 0.9, 0.8), EpochMetric(2, 0.5, 0.6)],
+            eval=[EvalMetric(2, 0.45, 0.52)] if status == "ok" else [],
+        )
+        record.finalize_timing()
+        store_record(record, url=url)
+    html = write_report("cli-short", tmp_path / "out", url=url).read_text()
+    rows = {row["case"]: row for row in table(html, "accuracy")}
+    assert rows["torch-eager-cpu"]["test MAE @10"] == "-"
+    assert rows["torch-eager-cpu"]["last evaluation"] == "epoch 2: MSE 0.4500, MAE 0.5200"
+    assert "1 case(s) failed: torch-compile-cpu (loss became NaN at epoch 2)." in html
+    failed = next(row for row in table(html, "results") if row["status"] == "failed")
+    assert failed["reason"] == "loss became NaN at epoch 2"
