@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bench.cli import (
+    commands_detect,
     commands_report,
     commands_run,
     commands_validate,
@@ -20,6 +21,7 @@ COMMAND_MODULES = [
     commands_validate,
     commands_warehouse,
     commands_report,
+    commands_detect,
 ]
 
 

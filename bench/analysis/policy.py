@@ -1,0 +1,106 @@
+"""What detection judges and how strictly: per-metric practical changes and the thresholds.
+
+Every number here is configuration. The defaults were chosen with the simulation in
+bench.analysis.simulation (see BENCHMARKS.md, "Regression detection") and are explained in
+docs/detection.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+DETECTOR_VERSION = "robust-pooled-1"
+
+# Labels, most to least severe. BLOCKING labels make `bench detect` exit 2 and the DAG red.
+LABELS: tuple[str, ...] = (
+    "regression",
+    "drift",
+    "departure",
+    "failed",
+    "missing",
+    "skipped",
+    "suspected",
+    "improvement",
+    "insufficient",
+    "ok",
+)
+BLOCKING_LABELS: frozenset[str] = frozenset({"regression", "drift", "departure"})
+# Pseudo-metrics for findings that are not a number of the series.
+STATUS_METRIC = "status"
+ACCURACY_METRICS: tuple[str, ...] = ("test_mae_30", "test_mse_30")
+
+
+@dataclass(frozen=True)
+class MetricPolicy:
+    """How one metric is judged: the smallest change that matters (higher values are worse).
+
+    min_change is relative to the baseline; min_abs_change (in the metric's unit) keeps
+    near-zero metrics, e.g. the compile time of an eager mode, from flagging tiny absolute moves.
+    """
+
+    min_change: float
+    min_abs_change: float = 0.0
+
+
+TIME = MetricPolicy(min_change=0.05)
+COMPILE = MetricPolicy(min_change=0.15, min_abs_change=0.05)
+MEMORY = MetricPolicy(min_change=0.10)
+ACCURACY = MetricPolicy(min_change=0.02)
+
+METRIC_POLICIES: dict[str, MetricPolicy] = {
+    "steady_epoch_seconds": TIME,
+    "compile_seconds": COMPILE,
+    "total_seconds": TIME,
+    "peak_rss_bytes": MEMORY,
+    "peak_device_bytes": MEMORY,
+    **{f"test_{kind}_{budget}": ACCURACY for budget in (10, 20, 30) for kind in ("mse", "mae")},
+}
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """The detector's knobs; `DetectionConfig()` is the documented default policy."""
+
+    baseline_runs: int = 60  # last N eligible runs before the evidence window
+    min_history: int = 10  # fewer baseline runs: label `insufficient`
+    include_manual: bool = False  # let manual runs into baselines and evidence windows
+    spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
+    z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
+    confirm_runs: int = 3  # evidence window: the latest runs judged together
+    joint_z: float = 3.5  # pooled z of the window's consistent runs for `regression`
+    outlier_z: float = 3.0  # a window run this far (in spreads) beyond the rest is ignored
+    latest_min_z: float = 1.0  # the latest run itself must be at least this far out
+    drift_lookback: int = 90  # runs examined for slow drifts
+    drift_recent: int = 10  # the drift's "now": median of this many latest runs
+    drift_factor: float = 2.0  # a drift must exceed drift_factor x min_change
+    changepoint_penalty: float = 3.0  # ruptures penalty, x log(n), on standardized values
+    accuracy_tolerance: float = 0.05  # compiled worse than eager by more: `departure`
+    metrics: dict[str, MetricPolicy] = field(default_factory=lambda: dict(METRIC_POLICIES))
+
+    def __post_init__(self) -> None:
+        if self.min_history < 3 or self.baseline_runs < self.min_history:
+            raise ValueError(
+                f"need 3 <= min_history <= baseline_runs, got {self.min_history} "
+                f"and {self.baseline_runs}"
+            )
+        if not 1 <= self.confirm_runs <= 5:
+            raise ValueError(f"confirm_runs must be 1..5, got {self.confirm_runs}")
+        if self.drift_recent < 3 or self.drift_lookback < self.baseline_runs + self.drift_recent:
+            raise ValueError(
+                "drift_lookback must cover baseline_runs + drift_recent runs, "
+                f"got {self.drift_lookback} < {self.baseline_runs} + {self.drift_recent}"
+            )
+
+    def policy(self, metric: str) -> MetricPolicy:
+        try:
+            return self.metrics[metric]
+        except KeyError:
+            known = ", ".join(self.metrics)
+            raise ValueError(f"no detection policy for metric {metric!r}; known: {known}") from None
+
+    def with_options(self, **changes: object) -> DetectionConfig:
+        """A copy with some knobs changed (None means 'keep')."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+DEFAULT_CONFIG = DetectionConfig()

@@ -1,0 +1,133 @@
+"""Detection commands: `detect` (judge a run, exit 2 on a regression) and `ack` (accept one).
+
+bench.analysis is imported inside the handlers so `bench --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bench.cli.common import UserError
+from bench.cli.output import print_rows
+
+REGRESSION_EXIT = 2
+FLAG_COLUMNS = [
+    "label", "framework", "mode", "device", "metric", "value", "baseline_value", "change_pct",
+    "z_score", "change_point_run_id",
+]  # fmt: skip
+ACK_COLUMNS = ["framework", "mode", "device", "metric", "from_run_id", "note", "created_at"]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(subparsers: Any) -> None:
+    detect = subparsers.add_parser(
+        "detect",
+        help="judge a run against history and store its regression flags (exit 2 on regression)",
+        description="Judge every series of the run (framework, mode, device, environment) "
+        "against a robust baseline of its earlier scheduled runs, plus failed, missing and newly "
+        "skipped cases and compiled modes whose accuracy departs from eager. Stores the flags in "
+        "regression_flags and prints them. Exit status: 2 when a regression, drift or accuracy "
+        "departure is found, 0 otherwise, 1 on errors.",
+    )
+    detect.add_argument("--run", metavar="ID", help="run id (default: the latest run)")
+    detect.add_argument(
+        "--format", choices=("table", "json"), default="table", help="(default: table)"
+    )
+    detect.add_argument(
+        "--include-manual",
+        action="store_true",
+        help="let manual runs into the baselines (default: scheduled runs only)",
+    )
+    detect.add_argument(
+        "--baseline-runs", type=int, metavar="N", help="baseline size (default: 60)"
+    )
+    detect.add_argument("--no-store", action="store_true", help="print only; write no flags")
+    detect.set_defaults(handler=_detect)
+
+    ack = subparsers.add_parser(
+        "ack",
+        help="accept an intended change: the baseline restarts at --from RUN",
+        description="Record that a change in a series is intended, so detection judges later "
+        "runs against the new level only. Without arguments, or with --list, shows the "
+        "acknowledgements.",
+    )
+    ack.add_argument("--framework")
+    ack.add_argument("--mode")
+    ack.add_argument("--device", default="cpu", help="(default: cpu)")
+    ack.add_argument(
+        "--metric",
+        action="append",
+        metavar="X",
+        help="a metric, e.g. steady_epoch_seconds (repeat for several)",
+    )
+    ack.add_argument("--from", dest="from_run", metavar="RUN", help="first run of the new level")
+    ack.add_argument("--note", default="", help="why the change is intended")
+    ack.add_argument("--list", action="store_true", help="show the acknowledgements")
+    ack.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    ack.set_defaults(handler=_ack)
+
+
+def _one_line_errors(handler: Handler) -> Handler:
+    """Warehouse, lookup and value errors become one line and exit 1."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        import sqlalchemy.exc
+
+        from bench.warehouse import WarehouseError
+        from bench.warehouse.engine import short_reason
+
+        try:
+            return handler(args)
+        except (WarehouseError, LookupError, ValueError) as exc:
+            raise UserError(str(exc)) from exc
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise UserError(f"warehouse error: {short_reason(exc)}") from exc
+
+    return wrapped
+
+
+@_one_line_errors
+def _detect(args: argparse.Namespace) -> int:
+    from bench.analysis import DEFAULT_CONFIG, detect_regressions
+
+    lookback = None
+    if args.baseline_runs:
+        lookback = max(DEFAULT_CONFIG.drift_lookback, args.baseline_runs + 30)
+    config = DEFAULT_CONFIG.with_options(
+        include_manual=args.include_manual or None,
+        baseline_runs=args.baseline_runs,
+        drift_lookback=lookback,
+    )
+    result = detect_regressions(args.run, config=config, store=not args.no_store)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False, default=str))
+    else:
+        print(result.summary().splitlines()[0])
+        if result.flags:
+            rows = [flag.to_row() for flag in result.flags]
+            print_rows(rows, FLAG_COLUMNS, "table")
+    return REGRESSION_EXIT if result.has_regression else 0
+
+
+@_one_line_errors
+def _ack(args: argparse.Namespace) -> int:
+    from bench.analysis import acknowledge, list_acknowledgements
+
+    given = [args.framework, args.mode, args.metric, args.from_run]
+    if args.list or not any(given):
+        print_rows(list_acknowledgements(), ACK_COLUMNS, args.format)
+        return 0
+    if not all(given):
+        raise UserError("bench ack needs --framework, --mode, --metric and --from RUN (or --list)")
+    count = acknowledge(
+        args.framework, args.mode, args.device, args.metric, args.from_run, note=args.note
+        or "acknowledged with bench ack",
+    )  # fmt: skip
+    case = f"{args.framework}-{args.mode}-{args.device}"
+    print(f"acknowledged {count} metric(s) of {case} from run {args.from_run}")
+    return 0

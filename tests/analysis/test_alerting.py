@@ -1,0 +1,82 @@
+"""The alert hook against a real HTTP server on localhost, and when the webhook is down."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from bench.analysis import DetectionResult, Flag, RegressionFound, alert
+
+REGRESSION = Flag("r9", "torch", "compile", "cpu", "steady_epoch_seconds", "regression", "fp",
+                  0.5, 0.6, 20.0, 8.1, "r8")  # fmt: skip
+
+
+class Recorder(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        length = int(self.headers["Content-Length"])
+        Recorder.received.append(
+            {"body": json.loads(self.rfile.read(length)), "type": self.headers["Content-Type"]}
+        )
+        self.send_response(Recorder.status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Recorder.received, Recorder.status = [], 200
+    httpd = HTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/hooks/secret-token"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+def test_regression_is_logged_and_posted(
+    server: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("BENCH_ALERT_WEBHOOK", server)
+    result = DetectionResult("r9", "scheduled", [REGRESSION], series_judged=12)
+    with caplog.at_level(logging.INFO, logger="bench.analysis.alerting"):
+        assert alert(result) is True
+    [post] = Recorder.received
+    assert post["type"] == "application/json"
+    assert post["body"]["has_regression"] is True and post["body"]["run_id"] == "r9"
+    assert post["body"]["flags"][0]["change_point_run_id"] == "r8"
+    assert "regression torch-compile-cpu steady_epoch_seconds" in caplog.text
+    assert "secret-token" not in caplog.text  # the webhook's path is not logged
+    with pytest.raises(RegressionFound, match="1 regression"):
+        result.raise_for_regression()
+
+
+def test_quiet_runs_are_logged_not_posted(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    quiet = DetectionResult("r9", "scheduled", [], series_judged=12)
+    with caplog.at_level(logging.INFO, logger="bench.analysis.alerting"):
+        assert alert(quiet, webhook=server) is False
+    assert Recorder.received == [] and "no flags" in caplog.text
+    assert alert(quiet, webhook=server, only_blocking=False) is True
+    quiet.raise_for_regression()
+
+
+def test_an_unreachable_or_failing_webhook_is_logged_not_raised(
+    server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = DetectionResult("r9", "scheduled", [REGRESSION])
+    Recorder.status = 500
+    assert alert(result, webhook=server) is False
+    assert alert(result, webhook="http://127.0.0.1:1/x", timeout=2) is False
+    assert alert(result, webhook="not a url") is False
+    assert caplog.text.count("could not deliver") + caplog.text.count("answered HTTP") >= 3

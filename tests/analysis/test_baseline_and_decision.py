@@ -1,0 +1,136 @@
+"""The per-run rule on small fixed series: baseline math, floors, violations and labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.analysis import (
+    DetectionConfig,
+    MetricPolicy,
+    Point,
+    decide,
+    judge_series,
+    robust_baseline,
+    violates,
+)
+from bench.analysis.decision import split_history
+
+TIME = MetricPolicy(min_change=0.05)
+CONFIG = DetectionConfig()
+# 20 runs around 100 with a +-2 wobble: median 100, MAD 1 -> spread 1.4826.
+FLAT = [100.0, 102, 99, 101, 98, 100, 100, 101, 99, 102, 98, 100, 101, 99, 100, 100, 101, 99,
+        102, 98]  # fmt: skip
+
+
+def test_baseline_is_median_and_scaled_mad() -> None:
+    baseline = robust_baseline([1, 2, 3, 4, 100], floor_fraction=0.0)
+    assert baseline.centre == 3
+    assert baseline.spread == pytest.approx(1.4826 * 1)  # |deviations| 2 1 0 1 97 -> MAD 1
+    assert baseline.count == 5
+    assert baseline.z(6) == pytest.approx(3 / 1.4826)
+    assert baseline.change(3.3) == pytest.approx(0.1)
+
+
+def test_spread_is_floored_when_runs_are_identical() -> None:
+    baseline = robust_baseline([2.0] * 12, floor_fraction=0.005)
+    assert baseline.spread == pytest.approx(0.01)
+    assert robust_baseline([0.0] * 12, floor_fraction=0.005).spread > 0
+
+
+def test_violation_needs_both_z_and_practical_change() -> None:
+    tight = robust_baseline(FLAT, floor_fraction=0.005)  # spread 1.48
+    assert violates(tight, 106, TIME, 3.0)  # +6%, z 4
+    assert not violates(tight, 104, TIME, 3.0)  # z 2.7 and +4%: neither
+    noisy = robust_baseline([100, 80, 120, 90, 110, 100, 85, 115, 95, 105], floor_fraction=0.005)
+    assert not violates(noisy, 110, TIME, 3.0)  # +10% but within the noise
+    assert violates(tight, 94, TIME, 3.0, direction=-1)
+    assert not violates(tight, 106, MetricPolicy(0.05, min_abs_change=10), 3.0)
+
+
+def test_regression_needs_the_window_to_agree_one_late_run_is_suspected() -> None:
+    assert decide(FLAT, [100, 101, 107], TIME, CONFIG).label == "suspected"
+    # two slow runs after a normal one: not yet joint evidence (two spikes look the same)
+    assert decide(FLAT, [100, 108, 109], TIME, CONFIG).label == "suspected"
+    judgement = decide(FLAT, [107, 108, 109], TIME, CONFIG)
+    assert judgement.label == "regression"
+    assert judgement.change_pct == pytest.approx(9.0)
+    assert judgement.pooled_z is not None and judgement.pooled_z >= CONFIG.joint_z
+    # pooled evidence: runs that alone would not violate (+6%, z 4) add up
+    assert decide(FLAT, [106, 106, 106], TIME, CONFIG).label == "regression"
+    assert decide(FLAT, [104, 104, 104], TIME, CONFIG).label == "ok"
+
+
+def test_one_night_outliers_are_not_a_regression() -> None:
+    # a spike two runs ago, then normal runs: the spike is set aside as an outlier
+    assert decide(FLAT, [160, 100, 101], TIME, CONFIG).label == "ok"
+    # two spikes and a normal latest run: nothing consistent is left
+    assert decide(FLAT, [150, 170, 100], TIME, CONFIG).label == "ok"
+    # a spike in a shifted window does not hide the shift
+    assert decide(FLAT, [108, 109, 170], TIME, CONFIG).label == "regression"
+
+
+def test_improvement_is_symmetric() -> None:
+    assert decide(FLAT, [92, 91, 90], TIME, CONFIG).label == "improvement"
+    assert decide(FLAT, [100, 100, 91], TIME, CONFIG).label == "ok"
+
+
+def test_under_ten_baseline_runs_is_insufficient() -> None:
+    assert decide(FLAT[:9], [130, 130, 130], TIME, CONFIG).label == "insufficient"
+    assert decide(FLAT[:10], [130, 130, 130], TIME, CONFIG).label == "regression"
+
+
+def _points(values: list[float], *, manual: set[int] = frozenset()) -> list[Point]:  # type: ignore[assignment]
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        Point(f"r{i}", v, scheduled=i not in manual, started_at=t0 + timedelta(days=i))
+        for i, v in enumerate(values)
+    ]
+
+
+def test_manual_runs_are_judged_but_never_in_the_baseline() -> None:
+    values = FLAT + [100.0, 101.0, 100.0]
+    manual = {3, 7, 21}
+    baseline, window = split_history(_points(values, manual=manual), CONFIG)
+    assert not {p.run_id for p in baseline + window[:-1]} & {f"r{i}" for i in manual}
+    assert window[-1].run_id == "r22"
+    # with include_manual they count
+    baseline, _ = split_history(
+        _points(values, manual=manual), DetectionConfig(include_manual=True)
+    )
+    assert "r3" in {p.run_id for p in baseline}
+    # a slow manual run is judged against the scheduled baseline
+    slow = _points(FLAT + [109.0, 108.0, 110.0], manual={22})
+    judgement = judge_series(slow, TIME, CONFIG)
+    assert judgement is not None and judgement.label == "regression"
+
+
+def test_missing_values_are_skipped_and_a_failed_latest_is_not_judged() -> None:
+    points = _points(FLAT + [100.0])
+    points[5] = Point("r5", None, started_at=points[5].started_at)
+    baseline, _ = split_history(points, CONFIG)
+    assert "r5" not in {p.run_id for p in baseline}
+    assert judge_series(points[:-1] + [Point("r99", None)], TIME, CONFIG) is None
+
+
+def test_acknowledgement_restarts_the_baseline() -> None:
+    values = FLAT + [110.0, 111, 109, 110, 111, 109, 110, 110, 111, 109, 110, 110, 111, 109, 110]
+    points = _points(values)
+    judgement = judge_series(points, TIME, CONFIG)
+    assert judgement is not None and judgement.label == "regression"
+    since = points[len(FLAT)].started_at
+    judgement = judge_series(points, TIME, CONFIG, since=since)
+    assert judgement is not None and judgement.label == "ok"
+    assert judgement.baseline is not None and judgement.baseline.centre == pytest.approx(110)
+    # right after the acknowledgement there is not enough new history yet
+    early = judge_series(points[: len(FLAT) + 5], TIME, CONFIG, since=since)
+    assert early is not None and early.label == "insufficient"
+
+
+def test_config_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="min_history"):
+        DetectionConfig(min_history=70)
+    with pytest.raises(ValueError, match="no detection policy"):
+        CONFIG.policy("nonsense")
+    assert CONFIG.with_options(baseline_runs=None, include_manual=True).include_manual
