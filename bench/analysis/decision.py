@@ -2,13 +2,15 @@
 
 A run *violates* when it is beyond z_threshold spreads AND beyond the metric's minimum practical
 change. `regression` needs joint evidence from the latest `confirm_runs` runs: after setting
-aside a run that is far beyond the others (a one-night outlier), the rest must be consistent and
-their pooled z must pass `joint_z`. Pure functions over plain values; no database here.
+aside a run far beyond the window's median (a one-night outlier), the rest must be consistent,
+the median run clearly out, and their pooled z must pass `joint_z`. Pure functions over plain
+values; no database here.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,16 +67,22 @@ def joint_evidence(
 ) -> float | None:
     """The window's pooled z when it jointly shows a shift in `direction`, else None.
 
-    Runs more than outlier_z spreads beyond the window's least extreme run are set aside as
-    one-night outliers. At least two runs must remain (one if the window has one), the
-    latest run must be latest_min_z out, and the mean of the rest must pass joint_z (scaled
-    by sqrt(n)) and the practical change.
+    Measured from the window's median run: a run more than outlier_z spreads beyond it is set
+    aside as a one-night outlier; a run more than consistent_z spreads short of it makes the
+    window inconsistent (two outliers around a normal night, or a step still under way). The
+    median run must be median_min_z out and the latest latest_min_z out (two of three runs
+    agree), and the mean of the kept runs must pass joint_z (pooled: mean z x sqrt(n)) and the
+    practical change.
     """
     zs = [direction * baseline.z(v) for v in window]
-    anchor = min(zs)
-    kept = [i for i, z in enumerate(zs) if z - anchor <= config.outlier_z]
-    if len(kept) < min(2, len(window)) or zs[-1] < config.latest_min_z:
+    middle = statistics.median(zs)
+    if (
+        min(zs) < middle - config.consistent_z
+        or middle < config.median_min_z
+        or zs[-1] < config.latest_min_z
+    ):
         return None
+    kept = [i for i, z in enumerate(zs) if z - middle <= config.outlier_z]
     mean_value = sum(window[i] for i in kept) / len(kept)
     pooled = sum(zs[i] for i in kept) / math.sqrt(len(kept))
     if pooled >= config.joint_z and violates(baseline, mean_value, policy, -math.inf, direction):
@@ -94,7 +102,9 @@ def decide(
     value = window[-1]
     if len(baseline_values) < config.min_history:
         return Judgement("insufficient", value, window_run_ids=window_run_ids)
-    baseline = robust_baseline(baseline_values, floor_fraction=config.spread_floor)
+    baseline = robust_baseline(
+        baseline_values, floor_fraction=config.spread_floor, trim=config.spread_trim
+    )
     label, pooled = "ok", None
     if (pooled := joint_evidence(baseline, window, policy, config, 1)) is not None:
         label = "regression"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-DETECTOR_VERSION = "robust-pooled-1"
+DETECTOR_VERSION = "robust-pooled-2"
 
 # Labels, most to least severe. BLOCKING labels make `bench detect` exit 2 and the DAG red.
 LABELS: tuple[str, ...] = (
@@ -65,10 +65,13 @@ class DetectionConfig:
     min_history: int = 10  # fewer baseline runs: label `insufficient`
     include_manual: bool = False  # let manual runs into baselines and evidence windows
     spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
+    spread_trim: float = 3.0  # spread: runs within this many MAD-sigmas of the median
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
     confirm_runs: int = 3  # evidence window: the latest runs judged together
-    joint_z: float = 3.5  # pooled z of the window's consistent runs for `regression`
-    outlier_z: float = 3.0  # a window run this far (in spreads) beyond the rest is ignored
+    joint_z: float = 3.5  # pooled z of the window's kept runs for `regression`
+    outlier_z: float = 2.5  # a window run this far (in spreads) above its median is set aside
+    consistent_z: float = 4.0  # a window run this far below its median: no joint evidence
+    median_min_z: float = 2.0  # the window's median run must be at least this far out
     latest_min_z: float = 1.0  # the latest run itself must be at least this far out
     drift_lookback: int = 90  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs

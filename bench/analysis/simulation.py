@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -49,6 +50,23 @@ class Outcome:
     @property
     def false_per_1000(self) -> float:
         return 1000 * self.false_regressions / max(self.judged_runs, 1)
+
+    @property
+    def by_3rd_interval(self) -> tuple[float, float]:
+        """95% Wilson interval of detected_by_3rd over the simulated series."""
+        return wilson_interval(round(self.detected_by_3rd * self.series), self.series)
+
+
+def wilson_interval(hits: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a binomial proportion (sound near 0 and 1)."""
+    if trials == 0:
+        return 0.0, 1.0
+    share = hits / trials
+    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = (
+        z / (1 + z * z / trials) * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials**2))
+    )
+    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def default_scenarios(noise_runs: int = 150) -> list[Scenario]:
@@ -163,15 +181,17 @@ def targets_met(outcomes: Sequence[Outcome]) -> dict[str, bool]:
 
 def format_outcomes(outcomes: Sequence[Outcome]) -> str:
     lines = [
-        "| scenario | series | by 2nd run | by 3rd run | ever | median delay | improvement "
-        "| false /1000 runs |",
+        "| scenario | series | by 2nd run | by 3rd run (95% CI) | ever | median delay "
+        "| improvement | false /1000 runs |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for o in outcomes:
         noise = o.scenario.startswith("noise")
         delay = "-" if o.median_delay is None else f"{o.median_delay:g}"
         cells = ["-"] * 5 if noise else [
-            f"{o.detected_by_2nd:.1%}", f"{o.detected_by_3rd:.1%}", f"{o.detected_ever:.1%}",
+            f"{o.detected_by_2nd:.1%}",
+            f"{o.detected_by_3rd:.1%} ({o.by_3rd_interval[0]:.1%}-{o.by_3rd_interval[1]:.1%})",
+            f"{o.detected_ever:.1%}",
             delay, f"{o.improvements:.1%}",
         ]  # fmt: skip
         false = f"{o.false_per_1000:.2f} ({o.false_regressions}/{o.judged_runs})" if (
@@ -180,22 +200,30 @@ def format_outcomes(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
+KNOBS = (
+    "joint_z",
+    "outlier_z",
+    "consistent_z",
+    "median_min_z",
+    "latest_min_z",
+    "spread_trim",
+    "baseline_runs",
+    "drift_lookback",
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="detection_sim", description=__doc__)
     parser.add_argument("--series", type=int, default=300, help="series per scenario")
     parser.add_argument("--seed", type=int, default=20261101)
     parser.add_argument("--json", metavar="PATH", help="also write the outcomes as JSON")
-    for knob in ("joint_z", "outlier_z", "latest_min_z", "baseline_runs"):
-        kind = int if knob == "baseline_runs" else float
+    for knob in KNOBS:
         default = getattr(DetectionConfig(), knob)
-        parser.add_argument(f"--{knob.replace('_', '-')}", type=kind, help=f"(default {default})")
+        parser.add_argument(
+            f"--{knob.replace('_', '-')}", type=type(default), help=f"(default {default})"
+        )
     args = parser.parse_args(argv)
-    config = DetectionConfig().with_options(
-        joint_z=args.joint_z,
-        outlier_z=args.outlier_z,
-        latest_min_z=args.latest_min_z,
-        baseline_runs=args.baseline_runs,
-    )
+    config = DetectionConfig().with_options(**{knob: getattr(args, knob) for knob in KNOBS})
     started = time.perf_counter()
     outcomes = simulate(series=args.series, seed=args.seed, config=config)
     print(format_outcomes(outcomes))

@@ -33,6 +33,14 @@ def test_baseline_is_median_and_scaled_mad() -> None:
     assert baseline.change(3.3) == pytest.approx(0.1)
 
 
+def test_trimmed_spread_ignores_outlier_nights_and_estimates_the_noise() -> None:
+    baseline = robust_baseline([1, 2, 3, 4, 100], floor_fraction=0.0, trim=3.0)
+    assert baseline.centre == 3
+    # 100 is beyond 3 x 1.4826 of the median: the spread is that of 1..4 about 3, made unbiased
+    assert baseline.spread == pytest.approx((6 / 3) ** 0.5 / 0.98658, rel=1e-4)
+    assert robust_baseline([2.0] * 12, floor_fraction=0.005, trim=3.0).spread == pytest.approx(0.01)
+
+
 def test_spread_is_floored_when_runs_are_identical() -> None:
     baseline = robust_baseline([2.0] * 12, floor_fraction=0.005)
     assert baseline.spread == pytest.approx(0.01)
@@ -69,6 +77,18 @@ def test_one_night_outliers_are_not_a_regression() -> None:
     assert decide(FLAT, [150, 170, 100], TIME, CONFIG).label == "ok"
     # a spike in a shifted window does not hide the shift
     assert decide(FLAT, [108, 109, 170], TIME, CONFIG).label == "regression"
+
+
+def test_window_is_judged_from_its_median_run() -> None:
+    # a spike above the median is set aside; the median and the lowest run still decide
+    judgement = decide(FLAT, [107, 170, 108], TIME, CONFIG)
+    assert judgement.label == "regression"
+    assert judgement.baseline is not None
+    assert judgement.pooled_z == pytest.approx((7 + 8) / judgement.baseline.spread / 2**0.5)
+    # two spikes around a normal night: the lowest run is far below the median, no evidence
+    assert decide(FLAT, [100, 150, 170], TIME, CONFIG).label == "suspected"
+    # pooled evidence but only the latest run clearly out: the median run must agree
+    assert decide(FLAT, [101, 102, 112], TIME, CONFIG).label == "suspected"
 
 
 def test_improvement_is_symmetric() -> None:

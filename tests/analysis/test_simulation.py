@@ -17,9 +17,9 @@ def test_defaults_keep_false_alarms_under_1_per_1000_and_catch_steps() -> None:
     assert noise3.judged_runs == 60 * 150
     # target 2 holds: at most 1 false regression per 1000 series-runs of noise with outliers
     assert noise3.false_per_1000 <= 1.0 and noise5.false_per_1000 <= 1.5
-    # target 1 is out of reach with 3 runs and a 30-run MAD baseline (see BENCHMARKS.md);
+    # target 1 is not met (89% at 1000 series, see BENCHMARKS.md) without breaking target 2;
     # these are the levels the defaults reach, with room for sampling noise
-    assert step10.detected_by_3rd >= 0.6 and step10.detected_ever >= 0.9
+    assert step10.detected_by_3rd >= 0.75 and step10.detected_ever >= 0.9
     assert step20.detected_by_3rd >= 0.85 and step20.detected_ever == 1.0
     assert drift.detected_ever >= 0.95
     assert targets_met([noise3, step10]) == {"detection": False, "false_alarms": True}
