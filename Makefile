@@ -21,15 +21,16 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt constrai
 
 install: $(VENV)/.installed
 
+# The main job on the embedded defaults (SQLite metadata and warehouse): set up Airflow with
+# this repository as AIRFLOW_HOME, then run bench_nightly once (`make run RUN_EPOCHS=30`: full).
 run: install
-	$(BIN)/bench validate
-	$(BIN)/bench matrix --device cpu --epochs $(RUN_EPOCHS)
-	$(BIN)/bench results
+	AIRFLOW_HOME=$(CURDIR) AIRFLOW_CONFIG=$(CURDIR)/airflow.cfg PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/airflow_setup.sh
+	AIRFLOW_HOME=$(CURDIR) AIRFLOW_CONFIG=$(CURDIR)/airflow.cfg PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/airflow_run_once.sh $(RUN_EPOCHS)
 
 test: install
 	bash scripts/test.sh
 
 lint: install
-	$(BIN)/ruff check bench dags plugins tests
-	$(BIN)/ruff format --check bench dags plugins tests
+	$(BIN)/ruff check bench dags plugins tests benchmarks
+	$(BIN)/ruff format --check bench dags plugins tests benchmarks
 	$(BIN)/mypy

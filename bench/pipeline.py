@@ -1,0 +1,254 @@
+"""The bench_nightly DAG's task bodies: one plain function per task, no Airflow in here.
+
+Each function is a transaction against the warehouse keyed by the DAG run id, so a retried or
+cleared task replaces its rows instead of adding more. Heavy modules (frameworks, Great
+Expectations, SQLAlchemy models) are imported inside the functions: the DAG file imports this
+module at parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bench.config import Case, RunSettings, all_cases
+
+__all__ = [
+    "CaseFailed",
+    "DatasetInvalid",
+    "RunFailed",
+    "judge_run",
+    "pool_for",
+    "plan_cases",
+    "queue_for",
+    "summarize_run",
+    "train_and_store",
+    "trigger_for",
+    "validate_and_record",
+]
+
+log = logging.getLogger(__name__)
+
+
+class DatasetInvalid(RuntimeError):
+    """The dataset failed validation; nothing may be trained on it."""
+
+
+class CaseFailed(RuntimeError):
+    """A case ended `failed`; its record is already stored, a retry replaces it."""
+
+
+class RunFailed(RuntimeError):
+    """The run's verdict: a regression, or planned cases that failed or never stored a result."""
+
+
+def pool_for(device: str) -> str:
+    """The Airflow pool that bounds how many `device` cases run at once (see pools.json)."""
+    return f"bench_{device}"
+
+
+def queue_for(device: str) -> str:
+    """The Celery queue whose workers have `device` (a `gpu` worker has the CUDA builds)."""
+    return device
+
+
+def trigger_for(run_type: str) -> str:
+    """The warehouse trigger of a DAG run type: the nightly schedule, or a person."""
+    return "scheduled" if run_type == "scheduled" else "manual"
+
+
+def validate_and_record(
+    run_id: str,
+    *,
+    trigger: str,
+    started_at: datetime | str | None = None,
+    note: str | None = None,
+    data_home: str | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """Register the run, validate the dataset, store the outcome; DatasetInvalid if it failed."""
+    from bench.data.validation import format_report, validate_dataset
+    from bench.warehouse import ensure_run, store_validation
+
+    ensure_run(run_id, trigger=trigger, started_at=started_at, url=url)
+    if note:
+        log.info("run %s note: %s", run_id, note)
+    report = validate_dataset(data_home=data_home)
+    store_validation(run_id, report, url=url)
+    text = format_report(report)
+    if not report.success:
+        raise DatasetInvalid(f"dataset validation failed, no case will be trained:\n{text}")
+    log.info("%s", text)
+    return {
+        "run_id": run_id,
+        "success": report.success,
+        "dataset_sha256": report.dataset_sha256,
+        "evaluated_expectations": report.statistics.get("evaluated_expectations"),
+    }
+
+
+def plan_cases(
+    device: str,
+    *,
+    frameworks: Iterable[str] | None = None,
+    modes: Iterable[str] | None = None,
+    devices: Iterable[str] | None = None,
+) -> list[dict[str, str]]:
+    """The selected cases on `device` as plain dicts with their `name` (empty if not selected).
+
+    Raises ValueError naming the choices when the selection is unknown or selects nothing.
+    """
+    cases = [case for case in _select(frameworks, modes, devices) if case.device == device]
+    log.info("%d %s case(s): %s", len(cases), device, ", ".join(c.name for c in cases) or "none")
+    return [{**case.as_dict(), "name": case.name} for case in cases]
+
+
+def train_and_store(
+    case: Mapping[str, str],
+    *,
+    run_id: str,
+    trigger: str,
+    epochs: int,
+    data_home: str | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """Train one case in its own process, upsert its result; raise CaseFailed if it failed.
+
+    Returns a small summary for XCom. A skipped case (e.g. no GPU on this worker) is a success.
+    """
+    from bench.runner import run_case
+    from bench.warehouse import store_record
+
+    selected = Case(case["framework"], case["mode"], case["device"])
+    settings = RunSettings.from_env(epochs=epochs, data_home=data_home)
+
+    def on_epoch(epoch: int, seconds: float, train_mae: float) -> None:
+        log.info(
+            "%s epoch %d/%d: %.4f s, train MAE %.4f",
+            selected.name, epoch, settings.epochs, seconds, train_mae,
+        )  # fmt: skip
+
+    record = run_case(selected, settings, run_id=run_id, trigger=trigger, on_epoch=on_epoch)
+    store_record(record, url=url, trigger=trigger)
+    summary = {
+        "case": selected.name,
+        "status": record.status,
+        "reason": record.reason,
+        "epochs_completed": len(record.epochs),
+        "steady_epoch_seconds": record.steady_epoch_seconds,
+        "hostname": record.environment.get("hostname"),
+    }
+    log.info(
+        "%s: %s%s", selected.name, record.status, f" ({record.reason})" if record.reason else ""
+    )
+    if record.status == "failed":
+        raise CaseFailed(
+            f"{selected.name} failed: {record.reason}; its result is stored and a retry replaces it"
+        )
+    return summary
+
+
+def summarize_run(
+    run_id: str,
+    *,
+    trigger: str,
+    frameworks: Iterable[str] | None = None,
+    modes: Iterable[str] | None = None,
+    devices: Iterable[str] | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """Close the run and report its failed, skipped and missing cases (never raises for them).
+
+    The selection is the run's (as for plan_cases); a selected case with no stored result is
+    `missing`: validation failed, or its task died before storing.
+    """
+    from bench.warehouse import ensure_run, finish_run, results_for_run
+
+    expected = [case.name for case in _select(frameworks, modes, devices)]
+    ensure_run(run_id, trigger=trigger, url=url)
+    finish_run(run_id, url=url)
+    rows = results_for_run(run_id, url=url)
+    by_status: dict[str, list[dict[str, Any]]] = {"ok": [], "skipped": [], "failed": []}
+    for row in rows:
+        name = f"{row['framework']}-{row['mode']}-{row['device']}"
+        by_status[row["status"]].append({"case": name, "reason": row["reason"]})
+    stored = {entry["case"] for entries in by_status.values() for entry in entries}
+    missing = sorted(set(expected) - stored)
+    log.info(
+        "run %s: %d ok, %d skipped, %d failed, %d missing",
+        run_id, len(by_status["ok"]), len(by_status["skipped"]), len(by_status["failed"]),
+        len(missing),
+    )  # fmt: skip
+    for status in ("failed", "skipped"):
+        for entry in by_status[status]:
+            log.warning("%s %s: %s", status, entry["case"], entry["reason"])
+    for name in missing:
+        log.warning("missing %s: no result stored (validation failed or the task died)", name)
+    return {
+        "run_id": run_id,
+        "ok": [entry["case"] for entry in by_status["ok"]],
+        "skipped": by_status["skipped"],
+        "failed": by_status["failed"],
+        "missing": missing,
+    }
+
+
+def judge_run(
+    run_id: str,
+    *,
+    trigger: str,
+    frameworks: Iterable[str] | None = None,
+    modes: Iterable[str] | None = None,
+    devices: Iterable[str] | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """The run's last step: close it, judge it against history, write its report, alert.
+
+    It decides the run's state (the DAG's final task fails the run when it fails): RunFailed
+    when detection finds a regression or a planned case failed or has no result (validation
+    failed, a task died). Everything is stored first, so a red run still has flags and report.
+    """
+    from bench.analysis import alert, detect_regressions
+    from bench.reports import report_dir, write_report
+
+    summary = summarize_run(
+        run_id, trigger=trigger, frameworks=frameworks, modes=modes, devices=devices, url=url
+    )
+    planned = [case.as_dict() for case in _select(frameworks, modes, devices)]
+    result = detect_regressions(run_id, url=url, expected_cases=planned)
+    try:
+        index = write_report(run_id, report_dir(run_id), url=url)
+        summary["report"] = str(index)
+        log.info("report of run %s: %s", run_id, index)
+    except LookupError as exc:  # nothing to report, e.g. validation failed before training
+        log.warning("no report for run %s: %s", run_id, exc)
+    alert(result)
+    summary["detection"] = result.to_dict()
+    problems = [result.summary()] if result.has_regression else []
+    if summary["failed"]:
+        names = ", ".join(entry["case"] for entry in summary["failed"])
+        problems.append(f"failed cases: {names}")
+    if summary["missing"]:
+        problems.append(
+            f"cases without a result (validation failed or their task died): "
+            f"{', '.join(summary['missing'])}"
+        )
+    if problems:
+        raise RunFailed(f"run {run_id} is red: " + "\n".join(problems))
+    return summary
+
+
+def _select(
+    frameworks: Iterable[str] | None, modes: Iterable[str] | None, devices: Iterable[str] | None
+) -> list[Case]:
+    """The matrix filtered by a selection; an empty or absent filter selects everything."""
+    cases = all_cases(
+        frameworks=list(frameworks or ()) or None,
+        modes=list(modes or ()) or None,
+        devices=list(devices or ()) or None,
+    )
+    if not cases:
+        raise ValueError("no case matches the selected frameworks, modes and devices")
+    return cases

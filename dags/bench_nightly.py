@@ -1,0 +1,141 @@
+"""bench_nightly: validate the dataset, train every selected case on its pool and queue, report.
+
+Runs nightly on the cron of `[bench] schedule` (AIRFLOW__BENCH__SCHEDULE), or when triggered
+with Params choosing frameworks, modes, devices, the epoch budget and a note. Results land in
+the warehouse keyed by the DAG run id, so a retried or cleared task never duplicates a row.
+
+- `validate_dataset`: Great Expectations on the data; a failure stops the run before training.
+- `plan_cpu_cases`, `plan_gpu_cases`: the selected cases of each device.
+- `train_cpu`, `train_gpu`: one mapped task per case, named after it (`torch-compile-cpu`).
+  CPU cases share pool `bench_cpu` (one slot per CPU host: side-by-side CPU benchmarks corrupt
+  each other's timings) on queue `cpu`; GPU cases use pool `bench_gpu` (slots = GPUs) on queue
+  `gpu`. A GPU case on a worker without a GPU ends `skipped` and the task succeeds.
+- `detect_regressions`: runs last whatever happened (a teardown without setup): closes the run,
+  judges it against history (regression_flags), writes the HTML report and alerts; it fails,
+  and so turns the run red, when it finds a regression.
+
+Every task calls one function of `bench.pipeline`; parsing this file imports no framework.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import Param, conf, dag, task
+
+from bench import pipeline
+from bench.config import DEVICES, FRAMEWORK_MODES
+
+ALL_MODES = sorted({mode for modes in FRAMEWORK_MODES.values() for mode in modes})
+SCHEDULE = conf.get("bench", "schedule", fallback="0 2 * * *")
+DEFAULT_EPOCHS = conf.getint("bench", "epochs", fallback=30)
+# Devices of a scheduled run: `cpu` alone where no gpu worker is deployed.
+DEFAULT_DEVICES = [d.strip() for d in conf.get("bench", "devices", fallback="cpu,gpu").split(",")]
+
+
+def _choice(options: list[str], default: list[str], title: str, description: str) -> Param:
+    """A multi-select Param: a non-empty list of distinct names from `options`."""
+    return Param(
+        default,
+        type="array",
+        items={"type": "string", "enum": options},
+        examples=options,
+        minItems=1,
+        uniqueItems=True,
+        title=title,
+        description=description,
+    )
+
+
+@dag(
+    dag_id="bench_nightly",
+    schedule=SCHEDULE,
+    catchup=False,
+    max_active_runs=1,
+    tags=["bench"],
+    doc_md=__doc__,
+    default_args={"owner": "bench"},
+    params={
+        "frameworks": _choice(
+            list(FRAMEWORK_MODES), list(FRAMEWORK_MODES), "Frameworks", "Frameworks to benchmark."
+        ),
+        "modes": _choice(
+            ALL_MODES, ALL_MODES, "Modes", "Execution modes; each framework runs those it has."
+        ),
+        "devices": _choice(
+            list(DEVICES), DEFAULT_DEVICES, "Devices", "GPU cases skip on workers without a GPU."
+        ),
+        "epochs": Param(
+            DEFAULT_EPOCHS,
+            type="integer",
+            minimum=1,
+            maximum=100,
+            title="Epochs",
+            description="Epoch budget per case (30 gives the 10, 20 and 30 epoch test metrics).",
+        ),
+        "note": Param(
+            "", type="string", maxLength=500, title="Note", description="Why this run was made."
+        ),
+    },
+)
+def bench_nightly() -> None:
+    @task(retries=0)
+    def validate_dataset(*, run_id: str, dag_run: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return pipeline.validate_and_record(
+            run_id,
+            trigger=pipeline.trigger_for(dag_run.run_type),
+            started_at=dag_run.start_date,
+            note=params["note"],
+        )
+
+    @task(retries=0)
+    def plan_cases(device: str, *, params: dict[str, Any]) -> list[dict[str, str]]:
+        return pipeline.plan_cases(
+            device,
+            frameworks=params["frameworks"],
+            modes=params["modes"],
+            devices=params["devices"],
+        )
+
+    @task(
+        retries=1,
+        retry_delay=timedelta(minutes=1),
+        map_index_template="{{ task.op_kwargs['case']['name'] }}",
+    )
+    def train(
+        case: dict[str, str], *, run_id: str, dag_run: Any, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return pipeline.train_and_store(
+            case,
+            run_id=run_id,
+            trigger=pipeline.trigger_for(dag_run.run_type),
+            epochs=params["epochs"],
+        )
+
+    @task
+    def detect_regressions(*, run_id: str, dag_run: Any, params: dict[str, Any]) -> dict[str, Any]:
+        return pipeline.judge_run(
+            run_id,
+            trigger=pipeline.trigger_for(dag_run.run_type),
+            frameworks=params["frameworks"],
+            modes=params["modes"],
+            devices=params["devices"],
+        )
+
+    validated = validate_dataset()
+    report = detect_regressions()
+    for device in DEVICES:
+        planned = plan_cases.override(task_id=f"plan_{device}_cases")(device)
+        trained = train.override(
+            task_id=f"train_{device}",
+            pool=pipeline.pool_for(device),
+            queue=pipeline.queue_for(device),
+        ).expand(case=planned)
+        validated >> planned
+        trained >> report
+    # Runs whatever happened; a regression it finds fails the run (after storing everything).
+    report.as_teardown(on_failure_fail_dagrun=True)
+
+
+bench_nightly()

@@ -1,0 +1,155 @@
+"""docker-compose.yaml, .env.example and the images, checked structurally (no Docker engine)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from dag_helpers import REPO
+
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker-cpu",
+    "airflow-worker-gpu",
+}
+LONG_RUNNING = {"postgres", "redis"} | AIRFLOW_SERVICES - {"airflow-init"}
+WORKERS = {"airflow-worker-cpu": "cpu", "airflow-worker-gpu": "gpu"}
+# ${NAME}, ${NAME:-default}, ${NAME:?error}; `$$` is compose's escape for a literal `$`.
+VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return (REPO / "docker-compose.yaml").read_text()
+
+
+@pytest.fixture(scope="module")
+def services(compose_text: str) -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load(compose_text)["services"]
+    return services
+
+
+@pytest.fixture(scope="module")
+def env_example() -> dict[str, str]:
+    pairs = {}
+    for line in (REPO / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def test_services(services: dict[str, Any]) -> None:
+    assert set(services) == {"postgres", "redis"} | AIRFLOW_SERVICES
+
+
+def test_airflow_runs_on_celery_with_postgres_and_redis(services: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(":5432/airflow")
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+        assert env["BENCH_WAREHOUSE_URL"].endswith(":5432/bench"), "the warehouse on PostgreSQL"
+        assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "cpu"
+        # Components agree on the secrets and where the execution API is.
+        for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"):
+            assert VARIABLE.fullmatch(env[key]), f"{name}: {key} must come from .env"
+        assert "/execution/" in env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
+        assert env["BENCH_DATA_HOME"] in " ".join(services[name]["volumes"])
+
+
+def test_postgres_holds_the_metadata_and_the_warehouse_databases(
+    services: dict[str, Any],
+) -> None:
+    postgres = services["postgres"]
+    assert postgres["environment"]["POSTGRES_DB"] == "airflow"
+    init_sql = next(v for v in postgres["volumes"] if "docker-entrypoint-initdb.d" in v)
+    script = REPO / init_sql.split(":")[0]
+    assert "CREATE DATABASE bench" in script.read_text()
+
+
+def test_workers_serve_one_queue_each_one_task_at_a_time(services: dict[str, Any]) -> None:
+    hostnames = set()
+    for name, queue in WORKERS.items():
+        command = services[name]["command"]
+        assert command[:2] == ["celery", "worker"]
+        assert command[command.index("--queues") + 1] == queue
+        assert command[command.index("--concurrency") + 1] == "1"
+        hostnames.add(command[command.index("--celery-hostname") + 1])
+    assert len(hostnames) == 2
+
+
+def test_gpu_worker_reserves_an_nvidia_gpu_and_has_the_cuda_builds(
+    services: dict[str, Any],
+) -> None:
+    gpu = services["airflow-worker-gpu"]
+    devices = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    assert gpu["build"]["args"]["BENCH_VARIANT"] == "gpu"
+    assert gpu["image"] != services["airflow-worker-cpu"]["image"]
+    for name in AIRFLOW_SERVICES - {"airflow-worker-gpu"}:
+        assert services[name]["build"]["args"]["BENCH_VARIANT"] == "cpu"
+        assert "deploy" not in services[name]
+
+
+def test_default_install_is_cpu_only_and_gpu_requirements_are_cuda_builds() -> None:
+    default = (REPO / "requirements.txt").read_text()
+    gpu = [
+        line.strip()
+        for line in (REPO / "requirements-gpu.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert "tensorflow-cpu==" in default
+    assert gpu == ["torch==2.13.0", "tensorflow[and-cuda]==2.21.0"]
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    assert "requirements-gpu.txt" in dockerfile and "download.pytorch.org/whl/cpu" in dockerfile
+
+
+def test_init_migrates_and_creates_pools_and_the_admin_user(services: dict[str, Any]) -> None:
+    init = services["airflow-init"]
+    script = "\n".join(init["command"])
+    assert "scripts/airflow_setup.sh" in script
+    assert "bench db upgrade" in script
+    assert "AIRFLOW_ADMIN_PASSWORD" in script
+    assert init["environment"]["BENCH_GPU_SLOTS"].startswith("${BENCH_GPU_SLOTS")
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
+        condition = services[name]["depends_on"]["airflow-init"]["condition"]
+        assert condition == "service_completed_successfully"
+
+
+def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) -> None:
+    for name in LONG_RUNNING:
+        check = services[name]["healthcheck"]
+        assert check["test"] and check["interval"] and check["retries"], name
+    for name, queue in WORKERS.items():
+        assert f"{queue}@$${{HOSTNAME}}" in " ".join(services[name]["healthcheck"]["test"])
+    scheduler = services["airflow-scheduler"]
+    assert scheduler["environment"]["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
+
+
+def test_secrets_come_from_env_with_no_default(compose_text: str) -> None:
+    for match in VARIABLE.finditer(compose_text):
+        name, operator, default = match.groups()
+        if any(word in name for word in ("PASSWORD", "SECRET", "FERNET")):
+            assert operator in (None, ":?"), f"{name} must not have a default ({default!r})"
+
+
+def test_env_example_lists_every_variable_with_placeholders_for_secrets(
+    compose_text: str, env_example: dict[str, str]
+) -> None:
+    required = {m.group(1) for m in VARIABLE.finditer(compose_text) if m.group(2) in (None, ":?")}
+    assert required <= set(env_example), f"missing from .env.example: {required - set(env_example)}"
+    for key, value in env_example.items():
+        if any(word in key for word in ("PASSWORD", "SECRET", "FERNET")):
+            assert re.fullmatch(r"<[a-z-]+>", value), f"{key} must be a placeholder, not {value!r}"

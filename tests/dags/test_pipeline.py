@@ -1,0 +1,254 @@
+"""The task bodies in bench.pipeline, without Airflow: planning, triggers, the run summary."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dag_helpers import warehouse_counts, warehouse_rows
+
+from bench import pipeline
+from bench.config import Case
+from bench.records import EpochMetric, Record
+from bench.warehouse import ensure_run, store_record
+from bench.warehouse.engine import reset_engines
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    yield url
+    reset_engines()
+
+
+def test_public_api_is_listed() -> None:
+    defined_here = {
+        name
+        for name, value in vars(pipeline).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == pipeline.__name__
+    }
+    assert sorted(pipeline.__all__) == sorted(defined_here)
+
+
+def test_importing_the_pipeline_is_cheap() -> None:
+    heavy = "{'torch', 'tensorflow', 'pandas', 'great_expectations', 'sqlalchemy', 'airflow'}"
+    code = f"import sys, bench.pipeline; print(sorted(set(sys.modules) & {heavy}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("run_type", "trigger"),
+    [("scheduled", "scheduled"), ("manual", "manual"), ("backfill", "manual"),
+     ("asset_triggered", "manual")],
+)  # fmt: skip
+def test_trigger_for_run_type(run_type: str, trigger: str) -> None:
+    assert pipeline.trigger_for(run_type) == trigger
+
+
+def test_pools_and_queues_per_device() -> None:
+    assert [(pipeline.pool_for(d), pipeline.queue_for(d)) for d in ("cpu", "gpu")] == [
+        ("bench_cpu", "cpu"),
+        ("bench_gpu", "gpu"),
+    ]
+
+
+def test_plan_cases_splits_the_selection_by_device() -> None:
+    selection = {"frameworks": ["torch", "tensorflow"], "modes": ["eager", "xla"]}
+    cpu = pipeline.plan_cases("cpu", **selection, devices=["cpu", "gpu"])
+    gpu = pipeline.plan_cases("gpu", **selection, devices=["cpu", "gpu"])
+    assert [c["name"] for c in cpu] == [
+        "torch-eager-cpu",
+        "tensorflow-eager-cpu",
+        "tensorflow-xla-cpu",
+    ]
+    assert [c["name"] for c in gpu] == [
+        "torch-eager-gpu",
+        "tensorflow-eager-gpu",
+        "tensorflow-xla-gpu",
+    ]
+    assert cpu[0] == {
+        "framework": "torch",
+        "mode": "eager",
+        "device": "cpu",
+        "name": "torch-eager-cpu",
+    }
+
+
+def test_plan_cases_for_an_unselected_device_is_empty() -> None:
+    assert pipeline.plan_cases("gpu", devices=["cpu"]) == []
+
+
+def test_plan_cases_without_a_selection_is_the_whole_matrix() -> None:
+    assert len(pipeline.plan_cases("cpu")) == 7
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        ({"frameworks": ["jax"]}, "unknown framework 'jax'"),
+        ({"frameworks": ["torch"], "modes": ["function"]}, "unknown mode 'function'"),
+        ({"devices": ["tpu"]}, "unknown device 'tpu'"),
+    ],
+)
+def test_plan_cases_names_the_choices_on_a_bad_selection(
+    selection: dict[str, list[str]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        pipeline.plan_cases("cpu", **selection)
+
+
+def _record(run_id: str, name: str, status: str, reason: str | None = None) -> Record:
+    framework, mode, device = name.split("-")
+    epochs = [EpochMetric(epoch=1, seconds=0.5, train_mae=0.7)] if status == "ok" else []
+    return Record(
+        run_id=run_id, case=Case(framework, mode, device), trigger="manual", status=status,
+        reason=reason, epochs=epochs,
+    )  # fmt: skip
+
+
+def test_summarize_run_reports_failed_skipped_and_missing_cases(
+    warehouse: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_id = "manual__2026-11-01T02:00:00+00:00"
+    store_record(_record(run_id, "torch-eager-cpu", "ok"), url=warehouse)
+    store_record(_record(run_id, "torch-eager-gpu", "skipped", "no CUDA GPU"), url=warehouse)
+    store_record(_record(run_id, "tensorflow-eager-cpu", "failed", "NonFiniteLoss"), url=warehouse)
+    with caplog.at_level(logging.INFO, logger="bench.pipeline"):
+        summary = pipeline.summarize_run(
+            run_id, trigger="manual", frameworks=["torch", "tensorflow"], modes=["eager"],
+            devices=["cpu", "gpu"], url=warehouse,
+        )  # fmt: skip
+    assert summary == {
+        "run_id": run_id,
+        "ok": ["torch-eager-cpu"],
+        "skipped": [{"case": "torch-eager-gpu", "reason": "no CUDA GPU"}],
+        "failed": [{"case": "tensorflow-eager-cpu", "reason": "NonFiniteLoss"}],
+        "missing": ["tensorflow-eager-gpu"],
+    }
+    assert "1 ok, 1 skipped, 1 failed, 1 missing" in caplog.text
+    assert "failed tensorflow-eager-cpu: NonFiniteLoss" in caplog.text
+    runs = warehouse_rows(warehouse, "SELECT finished_at FROM benchmark_runs")
+    assert runs[0]["finished_at"] is not None
+
+
+def test_summarize_run_without_results_closes_the_run(warehouse: str) -> None:
+    summary = pipeline.summarize_run(
+        "r1", trigger="scheduled", frameworks=["torch"], modes=["eager"], devices=["cpu"],
+        url=warehouse,
+    )  # fmt: skip
+    assert summary["missing"] == ["torch-eager-cpu"]
+    assert warehouse_rows(warehouse, "SELECT run_id, trigger FROM benchmark_runs") == [
+        {"run_id": "r1", "trigger": "scheduled"}
+    ]
+
+
+@pytest.mark.integration
+def test_train_and_store_skips_a_gpu_case_here_and_stores_it_once(
+    warehouse: str, data_home: Path
+) -> None:
+    ensure_run("r1", trigger="scheduled", url=warehouse)
+    case = {"framework": "torch", "mode": "eager", "device": "gpu", "name": "torch-eager-gpu"}
+    for _attempt in range(2):  # a retry replaces the row
+        summary = pipeline.train_and_store(
+            case, run_id="r1", trigger="scheduled", epochs=1, data_home=str(data_home),
+            url=warehouse,
+        )  # fmt: skip
+    assert summary["case"] == "torch-eager-gpu"
+    assert summary["status"] == "skipped" and "GPU" in summary["reason"]
+    assert warehouse_counts(warehouse)["benchmark_results"] == 1
+
+
+@pytest.mark.integration
+def test_train_and_store_raises_after_storing_a_failed_case(warehouse: str, tmp_path: Path) -> None:
+    case = {"framework": "torch", "mode": "eager", "device": "cpu", "name": "torch-eager-cpu"}
+    empty = tmp_path / "no_data"  # a data home without the dataset, offline: the case fails
+    with pytest.raises(pipeline.CaseFailed, match="torch-eager-cpu failed"):
+        pipeline.train_and_store(
+            case, run_id="r2", trigger="manual", epochs=1, data_home=str(empty), url=warehouse
+        )
+    rows = warehouse_rows(warehouse, "SELECT status, reason FROM benchmark_results")
+    assert [row["status"] for row in rows] == ["failed"]
+
+
+def _nightly(run_id: str, day: int, steady: float) -> Record:
+    """A stored scheduled result of torch-eager-cpu; only the steady time varies."""
+    from datetime import UTC, datetime, timedelta
+
+    from bench.records import EvalMetric
+
+    return Record(
+        run_id=run_id,
+        case=Case("torch", "eager", "cpu"),
+        trigger="scheduled",
+        started_at=(datetime(2026, 1, 1, 2, tzinfo=UTC) + timedelta(days=day)).isoformat(),
+        compile_seconds=1.0,
+        steady_epoch_seconds=steady,
+        total_seconds=steady * 30,
+        peak_rss_bytes=500 * 2**20,
+        eval=[EvalMetric(epoch=30, test_mse=0.3, test_mae=0.4)],
+        dataset_sha256="d" * 64,
+        environment={"cpu_model": "CPU", "framework": "torch", "framework_version": "2.13.0"},
+    )
+
+
+def test_judge_run_stores_flags_and_report_then_fails_on_a_regression(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))
+    steadies = [0.5 * (1 + 0.01 * ((i * 7) % 5 - 2)) for i in range(30)] + [0.6, 0.61, 0.6]
+    for day, steady in enumerate(steadies):
+        store_record(_nightly(f"night-{day:02d}", day, steady), url=warehouse)
+    last = f"night-{len(steadies) - 1:02d}"
+    with pytest.raises(RuntimeError, match="regression torch-eager-cpu steady_epoch_seconds"):
+        pipeline.judge_run(
+            last, trigger="scheduled", frameworks=["torch"], modes=["eager"], devices=["cpu"],
+            url=warehouse,
+        )  # fmt: skip
+    flags = warehouse_rows(
+        warehouse, "SELECT metric, label FROM regression_flags WHERE run_id = :r", r=last
+    )
+    assert ("steady_epoch_seconds", "regression") in {(f["metric"], f["label"]) for f in flags}
+    assert list((tmp_path / "home" / "reports").glob("*/index.html")), "report written first"
+    finished = warehouse_rows(
+        warehouse, "SELECT finished_at FROM benchmark_runs WHERE run_id = :r", r=last
+    )
+    assert finished[0]["finished_at"] is not None
+
+
+def test_judge_run_passes_a_quiet_run(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))
+    for day in range(12):
+        store_record(_nightly(f"night-{day:02d}", day, 0.5), url=warehouse)
+    summary = pipeline.judge_run(
+        "night-11", trigger="scheduled", frameworks=["torch"], modes=["eager"], devices=["cpu"],
+        url=warehouse,
+    )  # fmt: skip
+    assert summary["ok"] == ["torch-eager-cpu"]
+    assert summary["detection"]["has_regression"] is False
+    assert summary["report"].endswith("index.html")
+
+
+def test_judge_run_fails_the_run_for_failed_and_missing_cases(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))
+    broken = _nightly("night-00", 0, 0.5)
+    broken.status, broken.reason = "failed", "RuntimeError: boom"
+    store_record(broken, url=warehouse)
+    with pytest.raises(pipeline.RunFailed) as info:
+        pipeline.judge_run(
+            "night-00", trigger="scheduled", frameworks=["torch"], modes=["eager", "compile"],
+            devices=["cpu"], url=warehouse,
+        )  # fmt: skip
+    message = str(info.value)
+    assert "failed cases: torch-eager-cpu" in message
+    assert "without a result" in message and "torch-compile-cpu" in message
+    flags = warehouse_rows(warehouse, "SELECT metric, label FROM regression_flags")
+    assert {f["label"] for f in flags} >= {"failed", "missing"}, "stored before failing"
