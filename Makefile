@@ -14,7 +14,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt > $(VENV)/pip.log 2>&1 \
+	  || { grep -v "^WARNING: Location" $(VENV)/pip.log; exit 1; }
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
 	$(BIN)/python -c "import bench, torch, tensorflow, airflow, great_expectations, sqlalchemy"
 	touch $@
