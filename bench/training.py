@@ -64,7 +64,8 @@ def train_case(
     except Exception as exc:  # a crashing case must not stop the matrix
         traceback.print_exc(file=sys.stderr)
         record.status, record.reason = "failed", _one_line(exc)
-    record.peak_rss_bytes = peak_rss_bytes()
+    if record.status != "skipped":  # a skipped case measured nothing
+        record.peak_rss_bytes = peak_rss_bytes()
     record.finalize_timing()
     return record
 

@@ -54,6 +54,7 @@ def test_gpu_case_is_skipped_with_reason_here(framework: str, settings: RunSetti
     record = run_case(Case(framework, "eager", "gpu"), settings, run_id="test-run")
     assert record.status == "skipped"
     assert "GPU" in record.reason and not record.epochs
+    assert record.peak_rss_bytes is None and record.steady_epoch_seconds is None
 
 
 def test_corrupt_dataset_fails_the_case(settings: RunSettings, tmp_path: Path) -> None:
