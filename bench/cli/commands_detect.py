@@ -6,12 +6,10 @@ bench.analysis is imported inside the handlers so `bench --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
-from bench.cli.common import UserError
+from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 
 REGRESSION_EXIT = 2
@@ -20,7 +18,6 @@ FLAG_COLUMNS = [
     "z_score", "change_point_run_id",
 ]  # fmt: skip
 ACK_COLUMNS = ["framework", "mode", "device", "metric", "from_run_id", "note", "created_at"]
-Handler = Callable[[argparse.Namespace], int]
 
 
 def register(subparsers: Any) -> None:
@@ -67,31 +64,11 @@ def register(subparsers: Any) -> None:
     ack.add_argument("--from", dest="from_run", metavar="RUN", help="first run of the new level")
     ack.add_argument("--note", default="", help="why the change is intended")
     ack.add_argument("--list", action="store_true", help="show the acknowledgements")
-    ack.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format_option(ack)
     ack.set_defaults(handler=_ack)
 
 
-def _one_line_errors(handler: Handler) -> Handler:
-    """Warehouse, lookup and value errors become one line and exit 1."""
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        import sqlalchemy.exc
-
-        from bench.warehouse import WarehouseError
-        from bench.warehouse.engine import short_reason
-
-        try:
-            return handler(args)
-        except (WarehouseError, LookupError, ValueError) as exc:
-            raise UserError(str(exc)) from exc
-        except sqlalchemy.exc.SQLAlchemyError as exc:
-            raise UserError(f"warehouse error: {short_reason(exc)}") from exc
-
-    return wrapped
-
-
-@_one_line_errors
+@one_line_errors
 def _detect(args: argparse.Namespace) -> int:
     from bench.analysis import DEFAULT_CONFIG, detect_regressions
 
@@ -114,7 +91,7 @@ def _detect(args: argparse.Namespace) -> int:
     return REGRESSION_EXIT if result.has_regression else 0
 
 
-@_one_line_errors
+@one_line_errors
 def _ack(args: argparse.Namespace) -> int:
     from bench.analysis import acknowledge, list_acknowledgements
 

@@ -7,18 +7,16 @@ bench.warehouse is imported inside the handlers so `bench --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.cli.common import UserError, add_format_option
+from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 from bench.config import TRIGGERS
 
 MIB = 2**20
-Handler = Callable[[argparse.Namespace], int]
 
 
 def register(subparsers: Any) -> None:
@@ -73,27 +71,7 @@ def register(subparsers: Any) -> None:
     sql.set_defaults(handler=_sql)
 
 
-def _one_line_errors(handler: Handler) -> Handler:
-    """Turn warehouse and lookup failures into UserError: one line, exit 1, no traceback."""
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        import sqlalchemy.exc
-
-        from bench.warehouse import WarehouseError
-        from bench.warehouse.engine import short_reason
-
-        try:
-            return handler(args)
-        except (WarehouseError, LookupError, ValueError) as exc:
-            raise UserError(str(exc)) from exc
-        except sqlalchemy.exc.SQLAlchemyError as exc:
-            raise UserError(f"warehouse error: {short_reason(exc)}") from exc
-
-    return wrapped
-
-
-@_one_line_errors
+@one_line_errors
 def _db_upgrade(args: argparse.Namespace) -> int:
     from bench.warehouse import mask_url, upgrade, warehouse_url
 
@@ -102,7 +80,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
+@one_line_errors
 def _ingest(args: argparse.Namespace) -> int:
     from bench.records import Record
     from bench.warehouse import mask_url, spool_dir, store_record, upgrade, warehouse_url
@@ -150,7 +128,7 @@ SUMMARY_COLUMNS = [
 ]  # fmt: skip
 
 
-@_one_line_errors
+@one_line_errors
 def _results(args: argparse.Namespace) -> int:
     from bench.warehouse import (
         latest_results,
@@ -187,7 +165,7 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
+@one_line_errors
 def _history(args: argparse.Namespace) -> int:
     from bench.warehouse import series_history
     from bench.warehouse.queries import SERIES_COLUMNS
@@ -211,7 +189,7 @@ COMPARE_TABLE_COLUMNS = [
 ]  # fmt: skip
 
 
-@_one_line_errors
+@one_line_errors
 def _compare(args: argparse.Namespace) -> int:
     from bench.warehouse import compare_runs
 
@@ -223,7 +201,7 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-@_one_line_errors
+@one_line_errors
 def _sql(args: argparse.Namespace) -> int:
     from bench.warehouse import read_only_query
 

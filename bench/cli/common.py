@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from typing import NoReturn
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 class UserError(Exception):
@@ -30,3 +34,23 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
         default="table",
         help="output format (default: table)",
     )
+
+
+def one_line_errors(handler: Handler) -> Handler:
+    """Warehouse, lookup and value errors become UserError: one line, exit 1, no traceback."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        import sqlalchemy.exc
+
+        from bench.warehouse import WarehouseError
+        from bench.warehouse.engine import short_reason
+
+        try:
+            return handler(args)
+        except (WarehouseError, LookupError, ValueError) as exc:
+            raise UserError(str(exc)) from exc
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise UserError(f"warehouse error: {short_reason(exc)}") from exc
+
+    return wrapped

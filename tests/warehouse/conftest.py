@@ -7,77 +7,20 @@ database, dropped afterwards. An unreachable server fails the tests instead of s
 from __future__ import annotations
 
 import itertools
-import os
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bench.config import Case
 from bench.records import EpochMetric, EvalMetric, Record
-from bench.warehouse.engine import mask_url, reset_engines
-from bench.warehouse.migrate import forget_upgrades
 
 PG_URL_ENV = "BENCH_TEST_PG_URL"
 PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 _names = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def pg_admin_engine() -> Iterator[sa.Engine]:
-    """An AUTOCOMMIT engine on the server's admin database (for CREATE/DROP DATABASE)."""
-    url = os.environ.get(PG_URL_ENV, PG_DEFAULT_URL)
-    engine = sa.create_engine(
-        url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0]
-        pytest.fail(
-            f"PostgreSQL at {mask_url(url)} is unreachable ({reason}); start it or set "
-            f"{PG_URL_ENV}. The postgres tests fail rather than skip so CI cannot pass without it.",
-            pytrace=False,
-        )
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def pg_database(pg_admin_engine: sa.Engine) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test; its URL."""
-    name = f"bench_test_{os.getpid()}_{secrets.token_hex(3)}_{next(_names)}"
-    with pg_admin_engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = pg_admin_engine.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    reset_engines()
-    with pg_admin_engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def warehouse_url(
-    request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """An empty warehouse on each backend, also set as BENCH_WAREHOUSE_URL (BENCH_HOME: tmp)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    else:
-        url = request.getfixturevalue("pg_database")
-    monkeypatch.setenv("BENCH_WAREHOUSE_URL", url)
-    monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))
-    yield url
-    reset_engines()
-    forget_upgrades()
 
 
 @pytest.fixture
