@@ -178,7 +178,7 @@ def _store(records: list[Record], args: argparse.Namespace) -> bool:
     from bench.warehouse import (
         WarehouseUnavailable,
         mask_url,
-        spool_dir,
+        spool_record,
         store_record,
         warehouse_url,
     )
@@ -190,12 +190,12 @@ def _store(records: list[Record], args: argparse.Namespace) -> bool:
             store_record(record)
         except WarehouseUnavailable as exc:
             error = exc
-            kept.append(record.write(spool_dir() / f"{record.run_id}-{record.case.name}.json"))
+            kept.append(spool_record(record))
     if error is not None:
         print(f"bench: error: {error}", file=sys.stderr)
         print(
             f"bench: {len(kept)} record(s) kept in {kept[0].parent}; load them later with "
-            f"`bench ingest {kept[0].parent}/{records[0].run_id}-*.json`",
+            f"`bench ingest {kept[0].parent}`",
             file=sys.stderr,
         )
         return False

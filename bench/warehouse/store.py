@@ -185,9 +185,14 @@ def store_or_spool(record: Record, *, url: str | None = None) -> Path | None:
     try:
         store_record(record, url=url)
     except WarehouseUnavailable:
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}__{record.case.name}")
-        return record.write(spool_dir() / f"{name}.json")
+        return spool_record(record)
     return None
+
+
+def spool_record(record: Record) -> Path:
+    """Keep the record's JSON in the spool folder (as `<run id>-<case>.json`) for `bench ingest`."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}-{record.case.name}")
+    return record.write(spool_dir() / f"{name}.json")
 
 
 def parse_time(value: datetime | str) -> datetime:

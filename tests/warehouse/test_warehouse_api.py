@@ -22,6 +22,7 @@ API = {
     "compare_runs",
     "read_only_query",
     "spool_dir",
+    "spool_record",
     "store_or_spool",
     "warehouse_url",
     "get_engine",
