@@ -44,23 +44,21 @@ def print_summary(record: Record) -> None:
 
 def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
     """One row per case; speedup = eager steady time / this case's, same framework and device."""
-    eager = {
-        (r.case.framework, r.case.device): r.steady_epoch_seconds
-        for r in records
-        if r.case.mode == "eager" and r.status == "ok"
-    }
+    from bench.reports.findings import speedups  # the report's definition, imported when used
+
+    factors = {s.case: s.factor for s in speedups(records)}
     rows = []
     for r in records:
         final = r.eval[-1] if r.eval else None
-        base = eager.get((r.case.framework, r.case.device))
         steady = r.steady_epoch_seconds
+        is_eager = r.case.mode == "eager" and r.status == "ok" and steady
         rows.append(
             {
                 "case": r.case.name,
                 "status": r.status,
                 "steady_s": steady,
                 "compile_s": r.compile_seconds,
-                "speedup": base / steady if base and steady else None,
+                "speedup": 1.0 if is_eager else factors.get(r.case),
                 "peak_rss_mib": r.peak_rss_bytes / MIB if r.peak_rss_bytes else None,
                 "peak_dev_mib": r.peak_device_bytes / MIB if r.peak_device_bytes else None,
                 "test_mse": final.test_mse if final else None,
