@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from bench.analysis.findings import CaseKey, CaseResult, Flag
 from bench.warehouse.models import ACKNOWLEDGEMENTS, FLAGS, RESULTS, RUNS
-from bench.warehouse.store import _insert
+from bench.warehouse.store import upsertable_insert
 
 FLAG_KEY = ("run_id", "framework", "mode", "device", "metric")
 
@@ -152,7 +152,7 @@ def write_flags(conn: Connection, run_id: str, flags: Iterable[Flag]) -> int:
         conn.execute(sa.delete(FLAGS).where(FLAGS.c.id.in_(stale)))
     if rows:
         now = datetime.now(UTC)
-        statement = _insert(conn, FLAGS)
+        statement = upsertable_insert(conn, FLAGS)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=list(FLAG_KEY),

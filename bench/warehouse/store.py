@@ -49,7 +49,7 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
         code_version=code_version(record.environment),
     )
     row = result_row(record)
-    statement = _insert(conn, results).values(row)
+    statement = upsertable_insert(conn, results).values(row)
     statement = statement.on_conflict_do_update(
         index_elements=list(RESULT_KEY),
         set_={name: statement.excluded[name] for name in row if name not in RESULT_KEY},
@@ -163,7 +163,7 @@ def store_validation(run_id: str, report: ValidationReport, *, url: str | None =
                 .where(runs.c.run_id == run_id, runs.c.dataset_sha256.is_(None))
                 .values(dataset_sha256=report.dataset_sha256)
             )
-        statement = _insert(conn, validations).values(row)
+        statement = upsertable_insert(conn, validations).values(row)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=["run_id"],
@@ -207,7 +207,9 @@ def code_version(environment: dict[str, Any]) -> str | None:
 
 
 def _insert_run_if_missing(conn: Connection, *, run_id: str, **values: Any) -> None:
-    statement = _insert(conn, runs).values(run_id=run_id, created_at=datetime.now(UTC), **values)
+    statement = upsertable_insert(conn, runs).values(
+        run_id=run_id, created_at=datetime.now(UTC), **values
+    )
     conn.execute(statement.on_conflict_do_nothing(index_elements=["run_id"]))
     for column in ("dataset_sha256", "code_version"):
         if values.get(column):
@@ -219,7 +221,7 @@ def _insert_run_if_missing(conn: Connection, *, run_id: str, **values: Any) -> N
             )
 
 
-def _insert(conn: Connection, table: sa.Table) -> Any:
+def upsertable_insert(conn: Connection, table: sa.Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (both SQLite and PostgreSQL have it)."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
