@@ -112,7 +112,7 @@ def find_drift(
         min_change=policy.min_change * config.drift_factor,
         min_abs_change=policy.min_abs_change * config.drift_factor,
     )
-    if direction * z < config.joint_z or not violates(
+    if direction * z < config.drift_z or not violates(
         reference, level, bigger, -math.inf, direction
     ):
         return None

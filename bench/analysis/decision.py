@@ -1,9 +1,9 @@
 """The per-run decision: one series' latest run against its robust baseline.
 
 A run *violates* when it is beyond z_threshold spreads AND beyond the metric's minimum practical
-change. `regression` needs joint evidence from the latest `confirm_runs` runs: after setting
-aside a run far beyond the window's median (a one-night outlier), the rest must be consistent,
-the median run clearly out, and their pooled z must pass `joint_z`. Pure functions over plain
+change. `regression` needs joint evidence from the latest `confirm_runs` runs: a likelihood ratio
+that is robust to one-night outliers (bench.analysis.likelihood) must pass `evidence_threshold`
+and the window's median run must be beyond the practical change. Pure functions over plain
 values; no database here.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.analysis.baseline import Baseline, robust_baseline
+from bench.analysis.likelihood import shift_evidence
 from bench.analysis.policy import DetectionConfig, MetricPolicy
 
 
@@ -38,7 +39,7 @@ class Judgement:
     baseline: Baseline | None = None
     change: float | None = None  # relative to the baseline centre
     z: float | None = None
-    pooled_z: float | None = None  # joint evidence of the window, when it decided
+    evidence: float | None = None  # the window's log-likelihood ratio, when it decided
     window_run_ids: tuple[str, ...] = ()
 
     @property
@@ -65,28 +66,27 @@ def joint_evidence(
     config: DetectionConfig,
     direction: int = 1,
 ) -> float | None:
-    """The window's pooled z when it jointly shows a shift in `direction`, else None.
+    """The window's evidence (a log-likelihood ratio) when it jointly shows a shift in
+    `direction`, else None.
 
-    Measured from the window's median run: a run more than outlier_z spreads beyond it is set
-    aside as a one-night outlier; a run more than consistent_z spreads short of it makes the
-    window inconsistent (two outliers around a normal night, or a step still under way). The
-    median run must be median_min_z out and the latest latest_min_z out (two of three runs
-    agree), and the mean of the kept runs must pass joint_z (pooled: mean z x sqrt(n)) and the
-    practical change.
+    The shift tested is design_factor x the practical change (see bench.analysis.likelihood);
+    the evidence must reach evidence_threshold and the window's median run must itself be
+    beyond the practical change.
     """
-    zs = [direction * baseline.z(v) for v in window]
-    middle = statistics.median(zs)
-    if (
-        min(zs) < middle - config.consistent_z
-        or middle < config.median_min_z
-        or zs[-1] < config.latest_min_z
+    practical = max(policy.min_change * abs(baseline.centre), policy.min_abs_change)
+    evidence, _ = shift_evidence(
+        [baseline.z(v) for v in window],
+        config.design_factor * practical / baseline.spread,
+        direction=direction,
+        outlier_z=config.outlier_z,
+        large_shift_penalty=config.large_shift_penalty,
+        relative_spread=baseline.spread / abs(baseline.centre) if baseline.centre else 0.0,
+    )
+    middle = statistics.median(window)
+    if evidence >= config.evidence_threshold and violates(
+        baseline, middle, policy, -math.inf, direction
     ):
-        return None
-    kept = [i for i, z in enumerate(zs) if z - middle <= config.outlier_z]
-    mean_value = sum(window[i] for i in kept) / len(kept)
-    pooled = sum(zs[i] for i in kept) / math.sqrt(len(kept))
-    if pooled >= config.joint_z and violates(baseline, mean_value, policy, -math.inf, direction):
-        return pooled
+        return evidence
     return None
 
 
@@ -105,12 +105,12 @@ def decide(
     baseline = robust_baseline(
         baseline_values, floor_fraction=config.spread_floor, trim=config.spread_trim
     )
-    label, pooled = "ok", None
-    if (pooled := joint_evidence(baseline, window, policy, config, 1)) is not None:
+    label, evidence = "ok", None
+    if (evidence := joint_evidence(baseline, window, policy, config, 1)) is not None:
         label = "regression"
     elif violates(baseline, value, policy, config.z_threshold, 1):
         label = "suspected"
-    elif (pooled := joint_evidence(baseline, window, policy, config, -1)) is not None:
+    elif (evidence := joint_evidence(baseline, window, policy, config, -1)) is not None:
         label = "improvement"
     return Judgement(
         label,
@@ -118,7 +118,7 @@ def decide(
         baseline=baseline,
         change=baseline.change(value),
         z=baseline.z(value),
-        pooled_z=pooled,
+        evidence=evidence,
         window_run_ids=window_run_ids,
     )
 

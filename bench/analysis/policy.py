@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-DETECTOR_VERSION = "robust-pooled-2"
+DETECTOR_VERSION = "robust-lr-3"
 
 # Labels, most to least severe. BLOCKING labels make `bench detect` exit 2 and the DAG red.
 LABELS: tuple[str, ...] = (
@@ -61,19 +61,19 @@ METRIC_POLICIES: dict[str, MetricPolicy] = {
 class DetectionConfig:
     """The detector's knobs; `DetectionConfig()` is the documented default policy."""
 
-    baseline_runs: int = 60  # last N eligible runs before the evidence window
+    baseline_runs: int = 120  # last N eligible runs before the evidence window
     min_history: int = 10  # fewer baseline runs: label `insufficient`
     include_manual: bool = False  # let manual runs into baselines and evidence windows
     spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
     spread_trim: float = 3.0  # spread: runs within this many MAD-sigmas of the median
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
     confirm_runs: int = 3  # evidence window: the latest runs judged together
-    joint_z: float = 3.5  # pooled z of the window's kept runs for `regression`
-    outlier_z: float = 2.5  # a window run this far (in spreads) above its median is set aside
-    consistent_z: float = 4.0  # a window run this far below its median: no joint evidence
-    median_min_z: float = 2.0  # the window's median run must be at least this far out
-    latest_min_z: float = 1.0  # the latest run itself must be at least this far out
-    drift_lookback: int = 90  # runs examined for slow drifts
+    evidence_threshold: float = 5.0  # the window's log-likelihood ratio for `regression`
+    design_factor: float = 1.0  # shift tested: this x the practical change
+    outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
+    large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one
+    drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
+    drift_lookback: int = 150  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs
     drift_factor: float = 2.0  # a drift must exceed drift_factor x min_change
     changepoint_penalty: float = 3.0  # ruptures penalty, x log(n), on standardized values
@@ -86,6 +86,9 @@ class DetectionConfig:
                 f"need 3 <= min_history <= baseline_runs, got {self.min_history} "
                 f"and {self.baseline_runs}"
             )
+        positive = ("evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty")
+        if bad := [knob for knob in positive if not getattr(self, knob) > 0]:
+            raise ValueError(f"{', '.join(bad)} must be positive")
         if not 1 <= self.confirm_runs <= 5:
             raise ValueError(f"confirm_runs must be 1..5, got {self.confirm_runs}")
         if self.drift_recent < 3 or self.drift_lookback < self.baseline_runs + self.drift_recent:

@@ -201,11 +201,10 @@ def format_outcomes(outcomes: Sequence[Outcome]) -> str:
 
 
 KNOBS = (
-    "joint_z",
+    "evidence_threshold",
+    "design_factor",
     "outlier_z",
-    "consistent_z",
-    "median_min_z",
-    "latest_min_z",
+    "large_shift_penalty",
     "spread_trim",
     "baseline_runs",
     "drift_lookback",

@@ -37,7 +37,7 @@ def test_docs_cover_commands_labels_and_defaults() -> None:
         assert phrase in text, phrase
     for label in LABELS:
         assert f"`{label}`" in text, label
-    for knob in ("baseline_runs", "joint_z", "outlier_z", "z_threshold", "spread_floor"):
+    for knob in ("baseline_runs", "evidence_threshold", "outlier_z", "z_threshold", "spread_floor"):
         assert f"`{knob}`" in text and str(getattr(DEFAULT_CONFIG, knob)) in text, knob
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"detect", "ack"} <= set(commands)

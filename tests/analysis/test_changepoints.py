@@ -35,15 +35,15 @@ def test_drift_start_is_the_knee_of_the_ramp() -> None:
 
 def test_slow_drift_missed_by_the_per_run_rule_is_a_drift() -> None:
     # +0.25% per run: the rolling baseline follows it, so no single night looks like a step
-    values = [wobble(i) for i in range(30)] + [
-        wobble(i, 1 + 0.0025 * (i - 29)) for i in range(30, 100)
+    values = [wobble(i) for i in range(60)] + [
+        wobble(i, 1 + 0.0025 * (i - 59)) for i in range(60, 160)
     ]
     judgement, drift = judge_values(values, TIME, CONFIG)
     assert judgement.label in ("ok", "suspected")
     assert drift is not None
     assert drift.change > 2 * TIME.min_change
     start = len(values) - CONFIG.drift_lookback
-    assert abs(drift.start_index - 30) <= 6 and drift.start_index >= start
-    flat = [wobble(i) for i in range(100)]
+    assert abs(drift.start_index - 60) <= 6 and drift.start_index >= start
+    flat = [wobble(i) for i in range(160)]
     assert find_drift(flat, TIME, CONFIG) is None
     assert find_drift(values[:35], TIME, CONFIG) is None  # too short to tell

@@ -1,0 +1,74 @@
+"""Joint evidence of a shift: a log-likelihood ratio over the latest runs, robust to outlier nights.
+
+Each run's z (in baseline spreads) is modelled as normal noise around the series' level or a
+one-night slowdown: a flat density above the level (noisy neighbours make runs slower, never
+faster), as likely as noise `outlier_z` spreads out. The evidence for "the level moved by m
+spreads" is sum(log p(z | m) - log p(z | 0)) over the window. A huge value then counts as an
+outlier under both hypotheses and adds ~0 instead of dominating, while a normal-looking run
+refutes a shift.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import combinations
+
+
+def _log_density(z: float, level: float, scale: float, log_slab: float) -> float:
+    """log density of a run at z when the series is at `level` with noise `scale` (up to a
+    constant shared by all levels)."""
+    centred = (z - level) / scale
+    log_normal = -0.5 * centred * centred - math.log(scale)
+    if centred < 0.0:  # outliers are slowdowns: none below the level
+        return log_normal
+    high, low = max(log_normal, log_slab), min(log_normal, log_slab)
+    return high + math.log1p(math.exp(low - high))
+
+
+def log_likelihood_ratio(
+    zs: Sequence[float], level: float, *, outlier_z: float, relative_spread: float = 0.0
+) -> float:
+    """log p(zs | level moved by `level` spreads) - log p(zs | no move).
+
+    The outlier density is set so that, under no move, a run `outlier_z` spreads out is as
+    likely an outlier as noise: one run's evidence for a move is at most about outlier_z^2 / 2.
+    Noise is relative (timings): at a level moved by m spreads it is 1 + m x relative_spread
+    (spread / centre) times wider.
+    """
+    log_slab = -0.5 * outlier_z * outlier_z
+    scale = max(1.0 + level * relative_spread, 0.1)
+    return sum(
+        _log_density(z, level, scale, log_slab) - _log_density(z, 0.0, 1.0, log_slab) for z in zs
+    )
+
+
+def shift_evidence(
+    zs: Sequence[float],
+    design: float,
+    *,
+    direction: int = 1,
+    outlier_z: float,
+    large_shift_penalty: float,
+    relative_spread: float = 0.0,
+) -> tuple[float, float]:
+    """(evidence, level) for a shift of at least `design` spreads in `direction`.
+
+    The evidence is the log-likelihood ratio at the design shift, or at a larger shift fitted to
+    the window (the mean of some of its runs) less `large_shift_penalty`, whichever is more: the
+    design shift is the most powerful test near it, the fitted one keeps a +50% step from being
+    read as three outlier nights, and the penalty pays for fitting the size.
+    """
+    design_level = direction * design
+    # the design shift is a few percent: its noise is the baseline's
+    best = (log_likelihood_ratio(zs, design_level, outlier_z=outlier_z), design_level)
+    options = {"outlier_z": outlier_z, "relative_spread": relative_spread}
+    for size in range(1, len(zs) + 1):
+        for subset in combinations(zs, size):
+            level = sum(subset) / size
+            if direction * level <= design:
+                continue
+            evidence = log_likelihood_ratio(zs, level, **options) - large_shift_penalty
+            if evidence > best[0]:
+                best = (evidence, level)
+    return best

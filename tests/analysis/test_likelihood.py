@@ -1,0 +1,51 @@
+"""The outlier-robust likelihood ratio behind joint evidence, on hand-made z values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.analysis.likelihood import log_likelihood_ratio, shift_evidence
+
+OUTLIER_Z = 4.5
+
+
+def llr(zs: list[float], level: float, relative_spread: float = 0.0) -> float:
+    return log_likelihood_ratio(zs, level, outlier_z=OUTLIER_Z, relative_spread=relative_spread)
+
+
+def test_normal_runs_follow_the_gaussian_ratio() -> None:
+    # away from the outlier density: m*z - m^2/2 per run
+    assert llr([2.0], 3.0) == pytest.approx(3 * 2 - 4.5, rel=1e-3)
+    assert llr([3.0, 3.0], 3.0) == pytest.approx(2 * 4.5, rel=1e-2)
+
+
+def test_a_huge_run_counts_as_an_outlier_under_both_hypotheses() -> None:
+    assert llr([40.0], 3.0) == pytest.approx(0.0, abs=1e-9)
+    # one run's evidence is bounded: a single night cannot carry a shift alone
+    assert max(llr([z / 10], 3.0) for z in range(0, 400)) <= OUTLIER_Z**2 / 2 + math.log(2)
+
+
+def test_a_run_below_the_shifted_level_refutes_it() -> None:
+    # outliers are slowdowns: nothing explains a normal run under a large shift
+    assert llr([0.0], 30.0) < -400
+    assert llr([30.0, 30.0, 0.0], 30.0) < 0
+
+
+def test_relative_noise_widens_a_large_shift() -> None:
+    # +100% at 3% noise: level 33 spreads, runs spread by ~2 x 1 spread
+    runs = [31.0, 35.5, 36.0]
+    assert llr(runs, 34.0, relative_spread=0.03) > llr(runs, 34.0)
+
+
+def test_shift_evidence_uses_the_design_shift_or_a_fitted_larger_one() -> None:
+    options = {"outlier_z": OUTLIER_Z, "large_shift_penalty": 9.0}
+    evidence, level = shift_evidence([3.5, 4.0, 4.5], 4.0, **options)
+    assert level == 4.0 and evidence == pytest.approx(llr([3.5, 4.0, 4.5], 4.0))
+    evidence, level = shift_evidence([30.0, 31.0, 32.0], 4.0, **options)
+    assert level == pytest.approx(31.0)
+    assert evidence == pytest.approx(llr([30.0, 31.0, 32.0], 31.0) - 9.0)
+    # improvements: the same, downwards
+    evidence, level = shift_evidence([-4.0, -4.0, -4.0], 4.0, direction=-1, **options)
+    assert level == -4.0 and evidence > 20
