@@ -40,7 +40,10 @@ def register(subparsers: Any) -> None:
         help="let manual runs into the baselines (default: scheduled runs only)",
     )
     detect.add_argument(
-        "--baseline-runs", type=int, metavar="N", help="baseline size (default: 60)"
+        "--baseline-runs",
+        type=int,
+        metavar="N",
+        help="baseline size (default: 120, DetectionConfig.baseline_runs)",
     )
     detect.add_argument("--no-store", action="store_true", help="print only; write no flags")
     detect.set_defaults(handler=_detect)

@@ -41,4 +41,5 @@ def test_docs_cover_commands_labels_and_defaults() -> None:
         assert f"`{knob}`" in text and str(getattr(DEFAULT_CONFIG, knob)) in text, knob
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"detect", "ack"} <= set(commands)
+    assert f"(default: {DEFAULT_CONFIG.baseline_runs}," in commands["detect"].format_help()
     assert "## Regression detection" in (ROOT / "BENCHMARKS.md").read_text()
