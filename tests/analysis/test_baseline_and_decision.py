@@ -84,6 +84,12 @@ def test_one_night_outliers_are_not_a_regression() -> None:
     assert decide(FLAT, [107, 170, 108], TIME, CONFIG).label == "regression"
 
 
+def test_one_night_alone_is_never_a_regression() -> None:
+    for spike in [100 + step / 4 for step in range(1, 2000)]:
+        for window in ([100, 101, spike], [spike, 99, 100], [101, spike, 100]):
+            assert decide(FLAT, window, TIME, CONFIG).label != "regression", window
+
+
 def test_large_steps_are_regressions_not_three_outliers() -> None:
     for window in ([150, 151, 152], [300, 300, 300], [200, 190, 210]):
         judgement = decide(FLAT, window, TIME, CONFIG)
