@@ -8,14 +8,18 @@ tf.function, torch.compile max-autotune slower than eager on CPU, one GPU case s
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bench.config import Case
 from bench.records import EpochMetric, EvalMetric, Record, ValidationReport
 from bench.warehouse import ensure_run, finish_run, get_engine, store_record, store_validation
+from bench.warehouse.engine import reset_engines
+from bench.warehouse.migrate import forget_upgrades
 from bench.warehouse.models import ACKNOWLEDGEMENTS, FLAGS
 
 MIB = 2**20
@@ -108,6 +112,15 @@ def make_record(run_index: int, case: Case) -> Record:
     )
     record.finalize_timing()
     return record
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
+    """The sample warehouse (SQLite in a temp folder), shared by a test module (read-only)."""
+    folder = tmp_path_factory.mktemp("warehouse")
+    yield build(f"sqlite:///{folder / 'warehouse.db'}")
+    reset_engines()
+    forget_upgrades()
 
 
 def build(url: str) -> Sample:
