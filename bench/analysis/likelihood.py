@@ -26,6 +26,15 @@ def _log_density(z: float, level: float, scale: float, log_slab: float) -> float
     return high + math.log1p(math.exp(low - high))
 
 
+def _log_likelihood(zs: Sequence[float], level: float, scale: float, outlier_z: float) -> float:
+    log_slab = -0.5 * outlier_z * outlier_z
+    return sum(_log_density(z, level, scale, log_slab) for z in zs)
+
+
+def _scale(level: float, relative_spread: float) -> float:
+    return max(1.0 + level * relative_spread, 0.1)
+
+
 def log_likelihood_ratio(
     zs: Sequence[float], level: float, *, outlier_z: float, relative_spread: float = 0.0
 ) -> float:
@@ -36,11 +45,8 @@ def log_likelihood_ratio(
     Noise is relative (timings): at a level moved by m spreads it is 1 + m x relative_spread
     (spread / centre) times wider.
     """
-    log_slab = -0.5 * outlier_z * outlier_z
-    scale = max(1.0 + level * relative_spread, 0.1)
-    return sum(
-        _log_density(z, level, scale, log_slab) - _log_density(z, 0.0, 1.0, log_slab) for z in zs
-    )
+    moved = _log_likelihood(zs, level, _scale(level, relative_spread), outlier_z)
+    return moved - _log_likelihood(zs, 0.0, 1.0, outlier_z)
 
 
 def shift_evidence(
@@ -59,16 +65,16 @@ def shift_evidence(
     design shift is the most powerful test near it, the fitted one keeps a +50% step from being
     read as three outlier nights, and the penalty pays for fitting the size.
     """
+    still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
     design_level = direction * design
     # the design shift is a few percent: its noise is the baseline's
-    best = (log_likelihood_ratio(zs, design_level, outlier_z=outlier_z), design_level)
-    options = {"outlier_z": outlier_z, "relative_spread": relative_spread}
+    best = (_log_likelihood(zs, design_level, 1.0, outlier_z) - still, design_level)
     for size in range(1, len(zs) + 1):
         for subset in combinations(zs, size):
             level = sum(subset) / size
             if direction * level <= design:
                 continue
-            evidence = log_likelihood_ratio(zs, level, **options) - large_shift_penalty
-            if evidence > best[0]:
-                best = (evidence, level)
+            moved = _log_likelihood(zs, level, _scale(level, relative_spread), outlier_z)
+            if moved - still - large_shift_penalty > best[0]:
+                best = (moved - still - large_shift_penalty, level)
     return best
