@@ -22,6 +22,8 @@ from bench.analysis.findings import judge_values
 from bench.analysis.policy import BLOCKING_LABELS, TIME, DetectionConfig, MetricPolicy
 
 WARMUP = 40  # runs before the first judged one: at least a full baseline and the window
+OUTLIER_RATE = 0.05  # share of one-night outliers
+OUTLIER_FACTORS = (1.2, 2.0)  # an outlier night is U(1.2, 2.0) times slower
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def make_series(
     length = warmup + scenario.runs
     noise = rng.normal(0.0, scenario.cv, (count, length))
     spikes = rng.random((count, length)) < outlier_rate
-    factor = np.where(spikes, rng.uniform(1.2, 2.0, (count, length)), 1.0)
+    factor = np.where(spikes, rng.uniform(*OUTLIER_FACTORS, (count, length)), 1.0)
     level = np.ones((count, length))
     change_at = warmup
     if scenario.kind == "step":
@@ -118,7 +120,7 @@ def run_scenario(
     count: int,
     config: DetectionConfig,
     policy: MetricPolicy = TIME,
-    outlier_rate: float = 0.05,
+    outlier_rate: float = OUTLIER_RATE,
 ) -> Outcome:
     warmup = max(WARMUP, config.baseline_runs + config.confirm_runs + 7)
     values, change_at = make_series(rng, scenario, count, outlier_rate, warmup)
