@@ -1,6 +1,6 @@
 """Regression detection: judge each run against its history and say what changed.
 
-Layers, one way: pure functions over plain values (baseline, decision, changepoints, findings,
+Layers, one way: pure functions over plain values (baseline, decision, changepoints, assess,
 policy), then the thin warehouse side (storage) and the entry points: `detect_regressions`
 (bench detect, the DAG's last task), `alert`, and `acknowledge` (bench ack). See
 docs/detection.md for the rules and BENCHMARKS.md for how well they work.
@@ -14,7 +14,7 @@ from bench.analysis.baseline import Baseline, robust_baseline
 from bench.analysis.changepoints import Drift, change_points, find_drift
 from bench.analysis.decision import Judgement, Point, decide, judge_series, violates
 from bench.analysis.detection import DetectionResult, RegressionFound, detect_regressions
-from bench.analysis.findings import CaseResult, Flag, assess_run, judge_values
+from bench.analysis.assess import CaseResult, Flag, assess_run, judge_values
 from bench.analysis.policy import (
     BLOCKING_LABELS,
     DEFAULT_CONFIG,

@@ -1,7 +1,7 @@
 """`detect_regressions`: judge one run against its history, store the flags, return them.
 
 Called by `bench detect` and by the last task of the bench_nightly DAG. Reads in a few queries,
-judges with the pure functions of bench.analysis.findings, then replaces the run's rows in
+judges with the pure functions of bench.analysis.assess, then replaces the run's rows in
 regression_flags in one transaction (running it twice leaves the same rows).
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.analysis.findings import CaseKey, Flag, assess_run
+from bench.analysis.assess import CaseKey, Flag, assess_run
 from bench.analysis.policy import (
     BLOCKING_LABELS,
     DEFAULT_CONFIG,

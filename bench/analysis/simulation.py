@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bench.analysis.findings import judge_values
+from bench.analysis.assess import judge_values
 from bench.analysis.policy import BLOCKING_LABELS, TIME, DetectionConfig, MetricPolicy
 
 WARMUP = 40  # runs before the first judged one: at least a full baseline and the window

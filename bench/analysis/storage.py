@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bench.analysis.findings import CaseKey, CaseResult, Flag
+from bench.analysis.assess import CaseKey, CaseResult, Flag
 from bench.warehouse.models import ACKNOWLEDGEMENTS, FLAGS, RESULTS, RUNS
 from bench.warehouse.store import upsertable_insert
 

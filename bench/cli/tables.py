@@ -44,7 +44,7 @@ def print_summary(record: Record) -> None:
 
 def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
     """One row per case; speedup = eager steady time / this case's, same framework and device."""
-    from bench.reports.findings import speedups  # the report's definition, imported when used
+    from bench.reports.narrative import speedups  # the report's definition, imported when used
 
     factors = {s.case: s.factor for s in speedups(records)}
     rows = []

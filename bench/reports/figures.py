@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bench.records import Record
 from bench.reports import formatting as fmt
-from bench.reports.findings import Speedup
+from bench.reports.narrative import Speedup
 from bench.reports.snapshot import SeriesHistory
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import jinja2
 from bench.config import EVAL_BUDGETS, Case
 from bench.records import Record
 from bench.reports import formatting, templates
-from bench.reports.findings import environment_summary, findings, speedups
+from bench.reports.narrative import environment_summary, findings, speedups
 from bench.reports.snapshot import RunSnapshot
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bench.analysis import CaseResult, DetectionConfig, assess_run
-from bench.analysis.findings import accuracy_flags, status_flags
+from bench.analysis.assess import accuracy_flags, status_flags
 
 from .conftest import wobble
 

@@ -9,7 +9,7 @@ import pytest
 from bench.config import Case
 from bench.records import EvalMetric, Record
 from bench.reports import formatting as fmt
-from bench.reports.findings import Speedup, environment_summary, findings, speedups
+from bench.reports.narrative import Speedup, environment_summary, findings, speedups
 from bench.reports.snapshot import Acknowledgement, Flag, RunInfo, RunSnapshot, acknowledge
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
