@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.analysis.simulation import Scenario, format_outcomes, simulate, targets_met
+from benchmarks.detection_sim import Scenario, format_outcomes, simulate, targets_met
 
 
 def test_defaults_keep_false_alarms_under_1_per_1000_and_catch_steps() -> None:

@@ -1,6 +1,7 @@
 """Time the warehouse's common questions end to end (median of several calls), with plans.
 
-Used after `python -m bench.warehouse.synthetic` to back the figures in BENCHMARKS.md.
+Run by `python -m benchmarks.synthetic_warehouse --time-queries`; backs the figures in
+BENCHMARKS.md.
 """
 
 from __future__ import annotations

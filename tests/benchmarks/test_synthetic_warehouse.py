@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from bench.warehouse import get_engine, latest_results, latest_run_id, series_history
-from bench.warehouse.synthetic import generate, main, synthetic_cases
-from bench.warehouse.timing import query_timings
+from benchmarks.query_timing import query_timings
+from benchmarks.synthetic_warehouse import generate, main, synthetic_cases
 
 
 def test_synthetic_cases_start_with_the_real_matrix() -> None:

@@ -2,7 +2,7 @@
 
 For checking that the indexes and views keep the common questions fast. PostgreSQL is loaded
 with COPY through psycopg; SQLite with executemany. Deterministic for a given seed.
-Run: python -m bench.warehouse.synthetic --url URL --years 10 --cases 60 [--time-queries]
+Run: python -m benchmarks.synthetic_warehouse --url URL --years 10 --cases 60 [--time-queries]
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from bench.config import FRAMEWORK_MODES
+from bench.config import EVAL_BUDGETS, FRAMEWORK_MODES
+from bench.measure import MIB
 from bench.records import environment_fingerprint
 from bench.warehouse.engine import connect, get_engine, mask_url, normalize_url
 from bench.warehouse.migrate import upgrade
@@ -97,7 +98,7 @@ class _Model:
         n = len(cases)
         self.base = np.exp(self.rng.uniform(np.log(0.01), np.log(10.0), n))
         self.compile = self.base * self.rng.uniform(0.5, 60.0, n)
-        self.rss = self.rng.integers(300, 3000, n) * 2**20
+        self.rss = self.rng.integers(300, 3000, n) * MIB
         self.level = np.ones(n)
 
     def rows(
@@ -136,7 +137,7 @@ class _Model:
                 row["peak_device_bytes"] = (
                     int(self.rss[c] // 2) if case[2].startswith("gpu") else None
                 )
-                for budget in (10, 20, 30):
+                for budget in EVAL_BUDGETS:
                     test_mae = float(mae[c, budget - 1] * 1.05) if budget <= done else None
                     row[f"test_mae_{budget}"] = test_mae
                     row[f"test_mse_{budget}"] = test_mae * test_mae * 2.2 if test_mae else None
@@ -272,7 +273,7 @@ def _pg_value(value: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.warehouse.synthetic", description=__doc__
+        prog="python -m benchmarks.synthetic_warehouse", description=__doc__
     )
     parser.add_argument("--url", required=True, help="an empty warehouse database")
     size = parser.add_mutually_exclusive_group()
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             f"in {totals.seconds:.1f} s into {mask_url(url)}"
         )
     if args.time_queries or args.skip_generate:
-        from bench.warehouse.timing import print_query_timings
+        from benchmarks.query_timing import print_query_timings
 
         print_query_timings(url)
     return 0
