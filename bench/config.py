@@ -1,9 +1,14 @@
-"""What a benchmark case is and the fixed workload it runs; environment read in one place."""
+"""What a benchmark case is, the fixed workload it runs, and how one case is run.
+
+RunSettings.from_env and state_dir read the run's BENCH_* variables; a few others are read
+where they are used: the warehouse URL (bench.warehouse.engine), the alert webhook
+(bench.analysis.alerting), the compile cache (bench.runner), the data home (bench.data.loading).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 FRAMEWORK_MODES: dict[str, tuple[str, ...]] = {
@@ -98,7 +103,6 @@ class RunSettings:
     threads: int = 1
     data_home: str | None = None
     timeout_seconds: float = 3600.0
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:

@@ -14,6 +14,8 @@ from typing import Any
 
 import bench
 
+MIB = 2**20  # memory is measured in bytes and shown in MiB
+
 # Variables that pin native thread pools; set before a framework is imported.
 THREAD_ENV_VARS: tuple[str, ...] = (
     "OMP_NUM_THREADS",

@@ -41,7 +41,7 @@ class CaseFailed(RuntimeError):
 
 
 class RunFailed(RuntimeError):
-    """The run's verdict: a regression, or planned cases that failed or never stored a result."""
+    """The run is red (bench.analysis.verdict): the message gives the reasons."""
 
 
 def pool_for(device: str) -> str:
@@ -172,7 +172,7 @@ def summarize_run(
     rows = results_for_run(run_id, url=url)
     by_status: dict[str, list[dict[str, Any]]] = {"ok": [], "skipped": [], "failed": []}
     for row in rows:
-        name = f"{row['framework']}-{row['mode']}-{row['device']}"
+        name = Case(row["framework"], row["mode"], row["device"]).name
         by_status[row["status"]].append({"case": name, "reason": row["reason"]})
     stored = {entry["case"] for entries in by_status.values() for entry in entries}
     missing = sorted(set(expected) - stored)
@@ -207,11 +207,13 @@ def judge_run(
     """The run's last step: close it, judge it against history, write its report, alert.
 
     It decides the run's state (the DAG's final task fails the run when it fails): RunFailed
-    when detection finds a regression or a planned case failed or has no result (validation
-    failed, a task died). Everything is stored first, so a red run still has flags and report.
+    when the run's verdict is red, the same verdict `bench detect` exits 2 on: a regression,
+    or a planned case that failed or has no result (validation failed, a task died).
+    Everything is stored first, so a red run still has flags and report.
     """
     from bench.analysis import alert, detect_regressions
     from bench.reports import report_dir, write_report
+    from bench.warehouse import NotFound
 
     summary = summarize_run(
         run_id, trigger=trigger, frameworks=frameworks, modes=modes, devices=devices, url=url
@@ -222,21 +224,13 @@ def judge_run(
         index = write_report(run_id, report_dir(run_id), url=url)
         summary["report"] = str(index)
         log.info("report of run %s: %s", run_id, index)
-    except LookupError as exc:  # nothing to report, e.g. validation failed before training
+    except NotFound as exc:  # nothing to report, e.g. validation failed before training
         log.warning("no report for run %s: %s", run_id, exc)
     alert(result)
     summary["detection"] = result.to_dict()
-    problems = [result.summary()] if result.has_regression else []
-    if summary["failed"]:
-        names = ", ".join(entry["case"] for entry in summary["failed"])
-        problems.append(f"failed cases: {names}")
-    if summary["missing"]:
-        problems.append(
-            f"cases without a result (validation failed or their task died): "
-            f"{', '.join(summary['missing'])}"
-        )
-    if problems:
-        raise RunFailed(f"run {run_id} is red: " + "\n".join(problems))
+    verdict = result.verdict
+    if verdict.red:
+        raise RunFailed("\n  ".join([verdict.headline(), *verdict.reasons()]))
     return summary
 
 

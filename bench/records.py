@@ -1,20 +1,24 @@
-"""The result record: what one case run produces, the warehouse stores and detection judges.
+"""The record types: what a run produces, the warehouse stores, detection judges and reports show.
 
-Field names are part of the interface (JSON files, warehouse columns, DAG XCom payloads).
+`Record` (one case's result), `RunInfo`, `ValidationReport`, `CaseResult` (a result as detection
+reads it), `Flag` (a detection verdict on one series) and `Acknowledgement`. bench.warehouse is
+the only code that turns them into rows and back. Field names are part of the interface (JSON
+files, warehouse columns, DAG XCom payloads).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.config import Case
+from bench.serialize import json_safe, to_json, write_atomic
 
 SCHEMA_VERSION = 1
 STATUSES: tuple[str, ...] = ("ok", "skipped", "failed")
@@ -99,16 +103,11 @@ class Record:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False, default=_json_default)
+        return to_json(self.to_dict())
 
     def write(self, path: str | Path) -> Path:
-        """Write atomically (temp file + rename) so a reader never sees half a record."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.to_json() + "\n")
-        tmp.replace(path)
-        return path
+        """Write atomically so a reader never sees half a record."""
+        return write_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
@@ -146,12 +145,6 @@ class Record:
         return cls.from_dict(data)
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
 @dataclass
 class ValidationFailure:
     """One failed expectation: what failed, where, how often, a few offending values."""
@@ -187,3 +180,143 @@ class ValidationReport:
             source=data.get("source") or "sklearn",
             validated_at=data.get("validated_at") or utc_now_iso(),
         )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of benchmark_runs: a DAG run or CLI invocation."""
+
+    run_id: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    dataset_sha256: str | None = None
+    validation_outcome: str | None = None
+    code_version: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case's result in one run as detection reads it: status, trigger and its metrics."""
+
+    run_id: str
+    case: Case
+    status: str
+    started_at: datetime
+    scheduled: bool
+    fingerprint: str | None = None
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+
+
+# What a flag can say, most to least severe (docs/detection.md explains each).
+FLAG_LABELS: tuple[str, ...] = (
+    "regression",
+    "drift",
+    "departure",
+    "failed",
+    "missing",
+    "skipped",
+    "suspected",
+    "improvement",
+    "insufficient",
+    "ok",
+)
+# A flag with one of these turns its run red (bench.analysis.verdict).
+BLOCKING_LABELS: frozenset[str] = frozenset(
+    {"regression", "drift", "departure", "failed", "missing"}
+)
+# Flags that ask a person to look at a series until someone acknowledges it (`bench ack`).
+ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected")
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A person accepting a case's new level of one metric from a run on (`bench ack`)."""
+
+    case: Case
+    metric: str
+    from_run_id: str
+    note: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat: framework, mode, device instead of case."""
+        fields = {k: v for k, v in vars(self).items() if k != "case"}
+        return {**self.case.as_dict(), **fields}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag:
+    """A regression-detection verdict on one run, case and metric (a row of regression_flags).
+
+    created_at is set when read from the warehouse; acknowledgement is the one that covers it.
+    """
+
+    run_id: str
+    case: Case
+    metric: str
+    label: str
+    detector_version: str
+    environment_fingerprint: str | None = None
+    baseline_value: float | None = None
+    value: float | None = None
+    change_pct: float | None = None
+    z_score: float | None = None
+    change_point_run_id: str | None = None
+    created_at: datetime | None = None
+    acknowledgement: Acknowledgement | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.label in BLOCKING_LABELS
+
+    @property
+    def is_alert(self) -> bool:
+        return self.label in ALERT_LABELS
+
+    @property
+    def is_open(self) -> bool:
+        """An alert nobody has acknowledged yet."""
+        return self.is_alert and self.acknowledgement is None
+
+    def describe(self) -> str:
+        """e.g. `regression torch-compile-cpu steady_epoch_seconds: 0.52 vs 0.46 (+13%, z 6.2)`."""
+        text = f"{self.label} {self.case.name} {self.metric}"
+        if self.value is not None and self.baseline_value is not None:
+            text += f": {self.value:.4g} vs {self.baseline_value:.4g}"
+        details = []
+        if self.change_pct is not None:
+            details.append(f"{self.change_pct:+.1f}%")
+        if self.z_score is not None:
+            details.append(f"z {self.z_score:.1f}")
+        if self.change_point_run_id:
+            details.append(f"since run {self.change_point_run_id}")
+        return text + (f" ({', '.join(details)})" if details else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat and JSON-ready (framework, mode, device instead of case), for XCom and webhooks."""
+        data = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("case", "acknowledgement")
+        }
+        return json_safe({**self.case.as_dict(), **data})
+
+
+def with_acknowledgements(flags: Sequence[Flag], acks: Sequence[Acknowledgement]) -> list[Flag]:
+    """Each flag with the first acknowledgement of its case and metric made after it.
+
+    A person acknowledges what they have seen: an acknowledgement covers the flags of its case and
+    metric that existed when it was made, never later ones (those judge the new level).
+    """
+    by_key: dict[tuple[Case, str], list[Acknowledgement]] = {}
+    for ack in sorted(acks, key=lambda a: a.created_at):
+        by_key.setdefault((ack.case, ack.metric), []).append(ack)
+    matched = []
+    for flag in flags:
+        candidates = by_key.get((flag.case, flag.metric), [])
+        covering = next(
+            (a for a in candidates if flag.created_at and a.created_at >= flag.created_at), None
+        )
+        matched.append(replace(flag, acknowledgement=covering))
+    return matched

@@ -1,11 +1,11 @@
 """The best detection any rule could reach on the simulation's model (BENCHMARKS.md).
 
 A Neyman-Pearson likelihood ratio that knows everything the detector has to estimate: the level,
-the noise (CV 3%), the step (+10%) and the outlier distribution (bench.analysis.simulation's:
+the noise (CV 3%), the step (+10%) and the outlier distribution (benchmarks.detection_sim's:
 5% of runs x U(1.2, 2.0)); its runs are drawn by the simulation's make_series.
 Its threshold gives 1 false alarm per 1000 noise windows; its power over k shifted runs bounds
 what a k-run rule can catch.
-Usage: .venv/bin/python benchmarks/detection_bound.py   # about 50 s, 1 GB
+Usage: .venv/bin/python -m benchmarks.detection_bound   # 1-3 minutes (host-dependent), 1 GB
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from bench.analysis.simulation import OUTLIER_FACTORS, OUTLIER_RATE, Scenario, make_series
+from benchmarks.detection_sim import OUTLIER_FACTORS, OUTLIER_RATE, Scenario, make_series
 
 CV, STEP, FALSE_ALARMS = 0.03, 0.10, 0.001
 FACTORS = np.linspace(*OUTLIER_FACTORS, 401)

@@ -12,7 +12,8 @@ the warehouse keyed by the DAG run id, so a retried or cleared task never duplic
   `gpu`. A GPU case on a worker without a GPU ends `skipped` and the task succeeds.
 - `detect_regressions`: runs last whatever happened (a teardown without setup): closes the run,
   judges it against history (regression_flags), writes the HTML report and alerts; it fails,
-  and so turns the run red, when it finds a regression.
+  and so turns the run red, when the run's verdict is red (bench.analysis.verdict: a
+  regression, drift or departure, or a failed or missing case).
 
 Every task calls one function of `bench.pipeline`; parsing this file imports no framework.
 """

@@ -4,58 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from bench.config import Case
+from bench.records import Acknowledgement
 
 
 def acknowledge(
-    framework: str,
-    mode: str,
-    device: str,
+    case: Case,
     metrics: Sequence[str],
     from_run_id: str,
     *,
     note: str,
     url: str | None = None,
 ) -> int:
-    """Store one acknowledgement per metric; returns how many. Unknown names raise ValueError,
-    an unknown run LookupError."""
-    from bench.analysis import storage
+    """Store one acknowledgement per metric; returns how many. Unknown metrics raise
+    ValueError, an unknown run bench.warehouse.NotFound."""
     from bench.analysis.policy import DEFAULT_CONFIG
     from bench.warehouse import get_engine, upgrade
     from bench.warehouse.engine import connect
+    from bench.warehouse.store import add_acknowledgement
 
-    Case(framework, mode, device)  # raises with the choices
     for metric in metrics:
         DEFAULT_CONFIG.policy(metric)
     if not note.strip():
         raise ValueError("say why the change is intended (--note)")
     upgrade(url)
     now = datetime.now(UTC)
+    unique = list(dict.fromkeys(metrics))
     with connect(get_engine(url), write=True) as conn:
-        for metric in dict.fromkeys(metrics):
-            storage.add_acknowledgement(
-                conn,
-                {
-                    "framework": framework,
-                    "mode": mode,
-                    "device": device,
-                    "metric": metric,
-                    "from_run_id": from_run_id,
-                    "note": note,
-                    "created_at": now,
-                },
-            )
-    return len(dict.fromkeys(metrics))
+        for metric in unique:
+            add_acknowledgement(conn, Acknowledgement(case, metric, from_run_id, note, now))
+    return len(unique)
 
 
-def list_acknowledgements(*, url: str | None = None) -> list[dict[str, Any]]:
-    """Every acknowledgement, oldest first, with the start time of its run."""
-    from bench.analysis import storage
+def list_acknowledgements(*, url: str | None = None) -> list[Acknowledgement]:
+    """Every acknowledgement, oldest first."""
     from bench.warehouse import get_engine, upgrade
     from bench.warehouse.engine import connect
+    from bench.warehouse.runs import read_acknowledgements
 
     upgrade(url)
     with connect(get_engine(url)) as conn:
-        return storage.acknowledgements(conn)
+        return read_acknowledgements(conn)

@@ -1,11 +1,11 @@
-"""Telling people: the summary in the log always, and a JSON POST to BENCH_ALERT_WEBHOOK.
+"""Telling people: the summary in the log always, and a JSON POST to BENCH_ALERT_WEBHOOK when
+the run is red (bench.analysis.verdict).
 
 A webhook that is down must not hide the finding, so delivery failures are logged, not raised.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import urllib.error
@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 from bench.analysis.detection import DetectionResult
+from bench.serialize import to_json
 
 WEBHOOK_ENV = "BENCH_ALERT_WEBHOOK"
 TIMEOUT_SECONDS = 10.0
@@ -25,19 +26,20 @@ def alert(
     *,
     webhook: str | None = None,
     timeout: float = TIMEOUT_SECONDS,
-    only_blocking: bool = True,
+    only_red: bool = True,
 ) -> bool:
     """Log the summary; POST result.to_dict() to the webhook (default: $BENCH_ALERT_WEBHOOK).
 
-    With only_blocking (default) the webhook hears only about regressions, drifts and
-    departures. Returns True when the webhook accepted the alert.
+    With only_red (default) the webhook hears only about red runs: a regression, drift or
+    departure, or a failed or missing case. Returns True when the webhook accepted the alert.
     """
-    level = logging.WARNING if result.has_regression else logging.INFO
+    red = result.verdict.red
+    level = logging.WARNING if red else logging.INFO
     log.log(level, "regression detection: %s", result.summary())
     url = webhook if webhook is not None else os.environ.get(WEBHOOK_ENV)
-    if not url or (only_blocking and not result.has_regression):
+    if not url or (only_red and not red):
         return False
-    body = json.dumps(result.to_dict(), allow_nan=False, default=str).encode()
+    body = to_json(result.to_dict(), indent=None).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "bench-detect"}
     try:
         request = urllib.request.Request(url, data=body, method="POST", headers=headers)

@@ -1,19 +1,18 @@
 """What one run is judged on, as flags: every series' metrics, the matrix, compiled vs eager.
 
-Pure: the inputs are plain results (read from the warehouse by bench.analysis.storage); the
+Pure: the inputs are bench.records.CaseResult values (read by bench.warehouse.histories); the
 output is the list of flags to store. A series is (framework, mode, device, environment
 fingerprint): results from another machine or framework version are never compared.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from bench.analysis.changepoints import Drift, find_drift, last_change_point
-from bench.analysis.decision import Judgement, Point, decide, series_stream
+from bench.analysis.decision import Judgement, Point, decide, series_stream, split_window
 from bench.analysis.policy import (
     ACCURACY_METRICS,
     DETECTOR_VERSION,
@@ -21,52 +20,18 @@ from bench.analysis.policy import (
     DetectionConfig,
     MetricPolicy,
 )
-
-CaseKey = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """One case's result in one run, as detection needs it."""
-
-    run_id: str
-    framework: str
-    mode: str
-    device: str
-    status: str
-    started_at: datetime
-    scheduled: bool
-    fingerprint: str | None = None
-    metrics: Mapping[str, float | None] = field(default_factory=dict)
-
-    @property
-    def case(self) -> CaseKey:
-        return (self.framework, self.mode, self.device)
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One row of regression_flags."""
-
-    run_id: str
-    framework: str
-    mode: str
-    device: str
-    metric: str
-    label: str
-    environment_fingerprint: str | None = None
-    baseline_value: float | None = None
-    value: float | None = None
-    change_pct: float | None = None
-    z_score: float | None = None
-    change_point_run_id: str | None = None
-    detector_version: str = DETECTOR_VERSION
-
-    def to_row(self) -> dict[str, object]:
-        return {k: _finite(v) for k, v in asdict(self).items()}
-
+from bench.config import Case
+from bench.records import CaseResult, Flag
 
 SHIFT_LABELS = frozenset({"regression", "suspected", "improvement"})
+
+
+class SeriesJudgement(NamedTuple):
+    """The judged run's label and, when the per-run rule saw no shift, a slow drift."""
+
+    stream: list[Point]  # the runs looked at, oldest first, the judged one last
+    judgement: Judgement
+    drift: Drift | None
 
 
 def judge_values(
@@ -80,11 +45,29 @@ def judge_values(
 
     values: the series' stream (see series_stream), oldest first, the judged run last.
     """
-    cut = max(len(values) - config.confirm_runs, 0)
-    judgement = decide(values[:cut][-config.baseline_runs :], values[cut:], policy, config)
+    baseline, window = split_window(values, config)
+    judgement = decide(baseline, window, policy, config)
     if judgement.label in SHIFT_LABELS:
         return judgement, None
     return judgement, find_drift(values, policy, config, localize=localize)
+
+
+def judge_series(
+    points: Sequence[Point],
+    policy: MetricPolicy,
+    config: DetectionConfig,
+    *,
+    since: datetime | None = None,
+    localize: bool = True,
+) -> SeriesJudgement | None:
+    """Judge the last point against the eligible earlier ones; None when it has no value
+    (a failed or skipped case). `since`: an acknowledgement restarts the baseline there."""
+    if not points or points[-1].value is None:
+        return None
+    stream = series_stream(points, config, since=since)
+    values = [p.value for p in stream if p.value is not None]
+    judgement, drift = judge_values(values, policy, config, localize=localize)
+    return SeriesJudgement(stream, judgement, drift)
 
 
 def metric_flag(
@@ -96,12 +79,10 @@ def metric_flag(
 ) -> Flag | None:
     """The flag for one metric of the judged result (history: its series, oldest first)."""
     points = [_point(r, metric) for r in history] + [_point(judged, metric)]
-    if points[-1].value is None:
+    judged_series = judge_series(points, config.policy(metric), config, since=since)
+    if judged_series is None:
         return None
-    policy = config.policy(metric)
-    stream = series_stream(points, config, since=since)
-    values = [p.value for p in stream if p.value is not None]
-    judgement, drift = judge_values(values, policy, config)
+    stream, judgement, drift = judged_series
     if drift is not None:
         return _flag(
             judged,
@@ -116,7 +97,7 @@ def metric_flag(
     if judgement.label not in SHIFT_LABELS:
         return None if judgement.label == "ok" else _flag(judged, metric, judgement)
     change_point = None
-    index = last_change_point(values, config)
+    index = last_change_point([p.value for p in stream if p.value is not None], config)
     if index is not None:
         change_point = stream[index].run_id
     return _flag(judged, metric, judgement, change_point=change_point)
@@ -126,12 +107,12 @@ def status_flags(
     run_id: str,
     results: Iterable[CaseResult],
     *,
-    planned: Iterable[CaseKey],
-    previous_status: Mapping[CaseKey, str],
+    planned: Iterable[Case],
+    previous_status: Mapping[Case, str],
 ) -> list[Flag]:
     """Failed cases, planned cases without a result, and cases skipped now but not before."""
     flags = []
-    seen: set[CaseKey] = set()
+    seen: set[Case] = set()
     for result in results:
         seen.add(result.case)
         label = None
@@ -142,9 +123,9 @@ def status_flags(
         ):
             label = "skipped"
         if label:
-            flags.append(Flag(run_id, *result.case, STATUS_METRIC, label, result.fingerprint))
+            flags.append(_new_flag(run_id, result.case, STATUS_METRIC, label, result.fingerprint))
     for case in sorted(set(planned) - seen):
-        flags.append(Flag(run_id, *case, STATUS_METRIC, "missing"))
+        flags.append(_new_flag(run_id, case, STATUS_METRIC, "missing"))
     return flags
 
 
@@ -152,9 +133,9 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
     """Compiled modes whose test error is worse than eager's (same framework, device, run)."""
     ok = {r.case: r for r in results if r.status == "ok"}
     flags = []
-    for (framework, mode, device), result in sorted(ok.items()):
-        eager = ok.get((framework, "eager", device))
-        if mode == "eager" or eager is None:
+    for case, result in sorted(ok.items()):
+        eager = ok.get(Case(case.framework, "eager", case.device))
+        if case.mode == "eager" or eager is None:
             continue
         for metric in ACCURACY_METRICS:
             value, reference = result.metrics.get(metric), eager.metrics.get(metric)
@@ -164,18 +145,16 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
             if change > config.accuracy_tolerance:
                 kind, budget = metric.removeprefix("test_").rsplit("_", 1)
                 flags.append(
-                    Flag(
+                    _new_flag(
                         result.run_id,
-                        framework,
-                        mode,
-                        device,
+                        case,
                         f"accuracy_vs_eager:test_{kind}@{budget}",
                         "departure",
                         result.fingerprint,
-                        reference,
-                        value,
-                        100 * change,
-                    )  # fmt: skip
+                        baseline_value=reference,
+                        value=value,
+                        change_pct=100 * change,
+                    )
                 )
     return flags
 
@@ -183,6 +162,25 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
 def _point(result: CaseResult, metric: str) -> Point:
     value = result.metrics.get(metric) if result.status == "ok" else None
     return Point(result.run_id, value, result.scheduled, result.started_at)
+
+
+def _new_flag(
+    run_id: str,
+    case: Case,
+    metric: str,
+    label: str,
+    fingerprint: str | None = None,
+    **numbers: float | str | None,
+) -> Flag:
+    return Flag(
+        run_id=run_id,
+        case=case,
+        metric=metric,
+        label=label,
+        detector_version=DETECTOR_VERSION,
+        environment_fingerprint=fingerprint,
+        **numbers,  # type: ignore[arg-type]
+    )
 
 
 def _flag(
@@ -196,36 +194,31 @@ def _flag(
     z: float | None = None,
     change_point: str | None = None,
 ) -> Flag:
-    baseline = judgement.baseline
-    return Flag(
+    if baseline_value is None and judgement.baseline is not None:
+        baseline_value = judgement.baseline.centre
+    return _new_flag(
         judged.run_id,
-        judged.framework,
-        judged.mode,
-        judged.device,
+        judged.case,
         metric,
         label or judgement.label,
         judged.fingerprint,
-        baseline_value if baseline_value is not None else (baseline.centre if baseline else None),
-        judgement.value,
-        100 * change if change is not None else judgement.change_pct,
-        z if z is not None else judgement.z,
-        change_point,
+        baseline_value=baseline_value,
+        value=judgement.value,
+        change_pct=100 * change if change is not None else judgement.change_pct,
+        z_score=z if z is not None else judgement.z,
+        change_point_run_id=change_point,
     )
-
-
-def _finite(value: object) -> object:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def assess_run(
     run_id: str,
     results: Sequence[CaseResult],
-    histories: Mapping[CaseKey, Sequence[CaseResult]],
+    histories: Mapping[Case, Sequence[CaseResult]],
     config: DetectionConfig,
     *,
-    planned: Iterable[CaseKey] = (),
-    previous_status: Mapping[CaseKey, str] | None = None,
-    acknowledged: Mapping[tuple[str, ...], datetime] | None = None,
+    planned: Iterable[Case] = (),
+    previous_status: Mapping[Case, str] | None = None,
+    acknowledged: Mapping[tuple[Case, str], datetime] | None = None,
 ) -> tuple[list[Flag], int]:
     """Every flag of one run, and how many metric series were judged."""
     flags = status_flags(run_id, results, planned=planned, previous_status=previous_status or {})
@@ -237,7 +230,7 @@ def assess_run(
             if result.metrics.get(metric) is None:
                 continue
             judged += 1
-            since = (acknowledged or {}).get((*result.case, metric))
+            since = (acknowledged or {}).get((result.case, metric))
             flag = metric_flag(result, metric, histories.get(result.case, ()), config, since)
             if flag is not None:
                 flags.append(flag)

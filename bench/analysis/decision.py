@@ -14,10 +14,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from bench.analysis.baseline import Baseline, robust_baseline
 from bench.analysis.likelihood import shift_evidence
 from bench.analysis.policy import DetectionConfig, MetricPolicy
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -143,31 +146,8 @@ def series_stream(
     return usable + [judged]
 
 
-def split_history(
-    points: Sequence[Point], config: DetectionConfig, *, since: datetime | None = None
-) -> tuple[list[Point], list[Point]]:
-    """(baseline, window) of the last point: the latest confirm_runs runs of its stream are
-    the window, the baseline_runs before them the baseline."""
-    stream = series_stream(points, config, since=since)
-    cut = max(len(stream) - config.confirm_runs, 0)
-    return stream[:cut][-config.baseline_runs :], stream[cut:]
-
-
-def judge_series(
-    points: Sequence[Point],
-    policy: MetricPolicy,
-    config: DetectionConfig,
-    *,
-    since: datetime | None = None,
-) -> Judgement | None:
-    """The latest point's judgement; None when it has no value (failed or missing case)."""
-    if not points or points[-1].value is None:
-        return None
-    baseline, window = split_history(points, config, since=since)
-    return decide(
-        [p.value for p in baseline if p.value is not None],
-        [p.value for p in window if p.value is not None],
-        policy,
-        config,
-        window_run_ids=tuple(p.run_id for p in window),
-    )
+def split_window(values: Sequence[T], config: DetectionConfig) -> tuple[list[T], list[T]]:
+    """(baseline, window) of a stream, oldest first: its latest confirm_runs runs are the
+    window, the baseline_runs before them the baseline."""
+    cut = max(len(values) - config.confirm_runs, 0)
+    return list(values[:cut][-config.baseline_runs :]), list(values[cut:])

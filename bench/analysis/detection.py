@@ -1,8 +1,9 @@
 """`detect_regressions`: judge one run against its history, store the flags, return them.
 
-Called by `bench detect` and by the last task of the bench_nightly DAG. Reads in a few queries,
-judges with the pure functions of bench.analysis.assess, then replaces the run's rows in
-regression_flags in one transaction (running it twice leaves the same rows).
+Called by `bench detect` and by the last task of the bench_nightly DAG. Reads in a few queries
+(bench.warehouse.histories), judges with the pure functions of bench.analysis.assess, then
+replaces the run's rows in regression_flags in one transaction (running it twice leaves the
+same rows).
 """
 
 from __future__ import annotations
@@ -13,20 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.analysis.assess import CaseKey, Flag, assess_run
-from bench.analysis.policy import (
-    BLOCKING_LABELS,
-    DEFAULT_CONFIG,
-    DETECTOR_VERSION,
-    LABELS,
-    DetectionConfig,
-)
-
-SUMMARY_LINES = 10
-
-
-class RegressionFound(RuntimeError):
-    """The run has a regression; the message is the readable summary."""
+from bench.analysis.assess import assess_run
+from bench.analysis.policy import DEFAULT_CONFIG, DETECTOR_VERSION, DetectionConfig
+from bench.analysis.verdict import Verdict, run_verdict
+from bench.config import Case
+from bench.records import FLAG_LABELS, Flag
 
 
 @dataclass
@@ -41,61 +33,33 @@ class DetectionResult:
     detector_version: str = DETECTOR_VERSION
 
     @property
-    def blocking(self) -> list[Flag]:
-        return [f for f in self.flags if f.label in BLOCKING_LABELS]
-
-    @property
-    def has_regression(self) -> bool:
-        """True when a flag is `regression`, `drift` or `departure`: exit 2, the DAG fails."""
-        return bool(self.blocking)
+    def verdict(self) -> Verdict:
+        """Red when a flag is blocking: `bench detect` exits 2, the DAG run fails, alerts go out."""
+        return run_verdict(self.run_id, self.flags)
 
     def counts(self) -> dict[str, int]:
         found = Counter(f.label for f in self.flags)
-        return {label: found[label] for label in LABELS if found[label]}
+        return {label: found[label] for label in FLAG_LABELS if found[label]}
 
     def summary(self) -> str:
         """One line of counts, then one line per blocking flag (the first few)."""
         counts = ", ".join(f"{n} {label}" for label, n in self.counts().items()) or "no flags"
         lines = [f"run {self.run_id}: {counts} ({self.series_judged} series judged)"]
-        for flag in self.blocking[:SUMMARY_LINES]:
-            lines.append("  " + describe(flag))
-        if len(self.blocking) > SUMMARY_LINES:
-            lines.append(f"  ... and {len(self.blocking) - SUMMARY_LINES} more (bench detect)")
-        return "\n".join(lines)
+        return "\n".join(lines + ["  " + reason for reason in self.verdict.reasons()])
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (XCom, webhook): counts, the flags and the summary."""
+        """JSON-ready (XCom, webhook): the verdict, counts, the flags and the summary."""
         return {
             "run_id": self.run_id,
             "trigger": self.trigger,
-            "has_regression": self.has_regression,
+            "red": self.verdict.red,
             "counts": self.counts(),
             "series_judged": self.series_judged,
             "seconds": round(self.seconds, 3),
             "detector_version": self.detector_version,
             "summary": self.summary(),
-            "flags": [flag.to_row() for flag in self.flags],
+            "flags": [flag.to_dict() for flag in self.flags],
         }
-
-    def raise_for_regression(self) -> None:
-        if self.has_regression:
-            raise RegressionFound(self.summary())
-
-
-def describe(flag: Flag) -> str:
-    """e.g. `regression torch-compile-cpu steady_epoch_seconds: 0.52 vs 0.46 (+13.0%, z 6.2)`."""
-    case = f"{flag.framework}-{flag.mode}-{flag.device}"
-    text = f"{flag.label} {case} {flag.metric}"
-    if flag.value is not None and flag.baseline_value is not None:
-        text += f": {flag.value:.4g} vs {flag.baseline_value:.4g}"
-    details = []
-    if flag.change_pct is not None:
-        details.append(f"{flag.change_pct:+.1f}%")
-    if flag.z_score is not None:
-        details.append(f"z {flag.z_score:.1f}")
-    if flag.change_point_run_id:
-        details.append(f"since run {flag.change_point_run_id}")
-    return text + (f" ({', '.join(details)})" if details else "")
 
 
 def detect_regressions(
@@ -103,19 +67,20 @@ def detect_regressions(
     *,
     url: str | None = None,
     config: DetectionConfig | None = None,
-    expected_cases: Iterable[CaseKey | Mapping[str, str]] | None = None,
+    expected_cases: Iterable[Case | Mapping[str, str]] | None = None,
     store: bool = True,
 ) -> DetectionResult:
     """Judge `run_id` (default: the latest run with results), store its flags, return them.
 
-    expected_cases: the planned matrix (case tuples or dicts with framework, mode, device);
+    expected_cases: the planned matrix (cases, or dicts with framework, mode, device);
     default: the cases of the previous scheduled run when this run is scheduled, else none.
-    Raises WarehouseUnavailable when the database is down, LookupError for an unknown run.
+    Raises WarehouseUnavailable when the database is down, NotFound for an unknown run.
     """
-    from bench.analysis import storage
-    from bench.warehouse import get_engine, latest_run_id, upgrade
+    from bench.warehouse import NotFound, get_engine, histories, latest_run_id, upgrade
     from bench.warehouse.engine import connect
     from bench.warehouse.models import METRIC_COLUMNS
+    from bench.warehouse.runs import read_run
+    from bench.warehouse.store import write_flags
 
     started = time.perf_counter()
     config = config or DEFAULT_CONFIG
@@ -123,26 +88,26 @@ def detect_regressions(
     engine = get_engine(url)
     run_id = run_id or latest_run_id(url)
     if run_id is None:
-        raise LookupError("the warehouse has no results yet; nothing to judge")
+        raise NotFound("the warehouse has no results yet; nothing to judge")
     metrics = [m for m in config.metrics if m in METRIC_COLUMNS]
     with connect(engine) as conn:
-        run = storage.run_info(conn, run_id)
-        results = storage.run_results(conn, run_id, metrics)
+        run = read_run(conn, run_id)
+        results = histories.run_results(conn, run_id, metrics)
         limit = 2 * (config.drift_lookback + config.confirm_runs)
-        histories = storage.histories(conn, results, metrics, limit=limit)
+        earlier = histories.histories(conn, results, metrics, limit=limit)
         skipped = [r.case for r in results if r.status == "skipped"]
-        previous = storage.previous_statuses(conn, run, skipped)
+        previous = histories.previous_statuses(conn, run, skipped)
         if expected_cases is not None:
-            planned = {_case_key(case) for case in expected_cases}
-        elif run["trigger"] == "scheduled":
-            planned = storage.previous_scheduled_cases(conn, run)
+            planned = {_case(case) for case in expected_cases}
+        elif run.trigger == "scheduled":
+            planned = histories.previous_scheduled_cases(conn, run)
         else:
             planned = set()
-        acknowledged = storage.acknowledgement_starts(conn, run["started_at"])
+        acknowledged = histories.acknowledgement_starts(conn, run.started_at)
     flags, judged = assess_run(
         run_id,
         results,
-        histories,
+        earlier,
         config,
         planned=planned,
         previous_status=previous,
@@ -150,12 +115,11 @@ def detect_regressions(
     )
     if store:
         with connect(engine, write=True) as conn:
-            storage.write_flags(conn, run_id, flags)
-    return DetectionResult(run_id, run["trigger"], flags, judged, time.perf_counter() - started)
+            write_flags(conn, run_id, flags)
+    return DetectionResult(run_id, run.trigger, flags, judged, time.perf_counter() - started)
 
 
-def _case_key(case: CaseKey | Mapping[str, str]) -> CaseKey:
-    if isinstance(case, Mapping):
-        return (case["framework"], case["mode"], case["device"])
-    framework, mode, device = case
-    return (framework, mode, device)
+def _case(case: Case | Mapping[str, str]) -> Case:
+    if isinstance(case, Case):
+        return case
+    return Case(case["framework"], case["mode"], case["device"])

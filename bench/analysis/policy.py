@@ -1,7 +1,7 @@
 """What detection judges and how strictly: per-metric practical changes and the thresholds.
 
 Every number here is configuration. The defaults were chosen with the simulation in
-bench.analysis.simulation (see BENCHMARKS.md, "Regression detection") and are explained in
+benchmarks/detection_sim.py (see BENCHMARKS.md, "Regression detection") and are explained in
 docs/detection.md.
 """
 
@@ -9,23 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from bench.config import EVAL_BUDGETS
+
 DETECTOR_VERSION = "robust-lr-3"
 
-# Labels, most to least severe. BLOCKING labels make `bench detect` exit 2 and the DAG red.
-LABELS: tuple[str, ...] = (
-    "regression",
-    "drift",
-    "departure",
-    "failed",
-    "missing",
-    "skipped",
-    "suspected",
-    "improvement",
-    "insufficient",
-    "ok",
-)
-BLOCKING_LABELS: frozenset[str] = frozenset({"regression", "drift", "departure"})
-# Pseudo-metrics for findings that are not a number of the series.
+# Pseudo-metrics for flags that are not about a number of the series.
 STATUS_METRIC = "status"
 ACCURACY_METRICS: tuple[str, ...] = ("test_mae_30", "test_mse_30")
 
@@ -53,7 +41,7 @@ METRIC_POLICIES: dict[str, MetricPolicy] = {
     "total_seconds": TIME,
     "peak_rss_bytes": MEMORY,
     "peak_device_bytes": MEMORY,
-    **{f"test_{kind}_{budget}": ACCURACY for budget in (10, 20, 30) for kind in ("mse", "mae")},
+    **{f"test_{kind}_{budget}": ACCURACY for budget in EVAL_BUDGETS for kind in ("mse", "mae")},
 }
 
 

@@ -1,4 +1,4 @@
-"""Detection commands: `detect` (judge a run, exit 2 on a regression) and `ack` (accept one).
+"""Detection commands: `detect` (judge a run, exit 2 when it is red) and `ack` (accept a change).
 
 bench.analysis is imported inside the handlers so `bench --help` stays fast.
 """
@@ -6,13 +6,12 @@ bench.analysis is imported inside the handlers so `bench --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 
-REGRESSION_EXIT = 2
+RED_EXIT = 2
 FLAG_COLUMNS = [
     "label", "framework", "mode", "device", "metric", "value", "baseline_value", "change_pct",
     "z_score", "change_point_run_id",
@@ -23,12 +22,13 @@ ACK_COLUMNS = ["framework", "mode", "device", "metric", "from_run_id", "note", "
 def register(subparsers: Any) -> None:
     detect = subparsers.add_parser(
         "detect",
-        help="judge a run against history and store its regression flags (exit 2 on regression)",
+        help="judge a run against history and store its regression flags (exit 2 when red)",
         description="Judge every series of the run (framework, mode, device, environment) "
         "against a robust baseline of its earlier scheduled runs, plus failed, missing and newly "
         "skipped cases and compiled modes whose accuracy departs from eager. Stores the flags in "
-        "regression_flags and prints them. Exit status: 2 when a regression, drift or accuracy "
-        "departure is found, 0 otherwise, 1 on errors.",
+        "regression_flags and prints them. Exit status: 2 when the run is red (a regression, drift "
+        "or accuracy departure, or a failed or missing case: the verdict the bench_nightly DAG "
+        "gives), 0 otherwise, 1 on errors.",
     )
     detect.add_argument("--run", metavar="ID", help="run id (default: the latest run)")
     detect.add_argument(
@@ -74,6 +74,7 @@ def register(subparsers: Any) -> None:
 @one_line_errors
 def _detect(args: argparse.Namespace) -> int:
     from bench.analysis import DEFAULT_CONFIG, detect_regressions
+    from bench.serialize import to_json
 
     lookback = None
     if args.baseline_runs:
@@ -85,29 +86,29 @@ def _detect(args: argparse.Namespace) -> int:
     )
     result = detect_regressions(args.run, config=config, store=not args.no_store)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, allow_nan=False, default=str))
+        print(to_json(result.to_dict()))
     else:
         print(result.summary().splitlines()[0])
         if result.flags:
-            rows = [flag.to_row() for flag in result.flags]
+            rows = [flag.to_dict() for flag in result.flags]
             print_rows(rows, FLAG_COLUMNS, "table")
-    return REGRESSION_EXIT if result.has_regression else 0
+        print(result.verdict.headline())
+    return RED_EXIT if result.verdict.red else 0
 
 
 @one_line_errors
 def _ack(args: argparse.Namespace) -> int:
     from bench.analysis import acknowledge, list_acknowledgements
+    from bench.config import Case
 
     given = [args.framework, args.mode, args.metric, args.from_run]
     if args.list or not any(given):
-        print_rows(list_acknowledgements(), ACK_COLUMNS, args.format)
+        print_rows([a.to_dict() for a in list_acknowledgements()], ACK_COLUMNS, args.format)
         return 0
     if not all(given):
         raise UserError("bench ack needs --framework, --mode, --metric and --from RUN (or --list)")
-    count = acknowledge(
-        args.framework, args.mode, args.device, args.metric, args.from_run, note=args.note
-        or "acknowledged with bench ack",
-    )  # fmt: skip
-    case = f"{args.framework}-{args.mode}-{args.device}"
-    print(f"acknowledged {count} metric(s) of {case} from run {args.from_run}")
+    case = Case(args.framework, args.mode, args.device)
+    note = args.note or "acknowledged with bench ack"
+    count = acknowledge(case, args.metric, args.from_run, note=note)
+    print(f"acknowledged {count} metric(s) of {case.name} from run {args.from_run}")
     return 0

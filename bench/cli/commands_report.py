@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.cli.common import UserError
+from bench.cli.common import UserError, one_line_errors
 
 
 def register(subparsers: Any) -> None:
@@ -33,25 +33,19 @@ def register(subparsers: Any) -> None:
     report.set_defaults(handler=_report)
 
 
+@one_line_errors
 def _report(args: argparse.Namespace) -> int:
-    import sqlalchemy.exc
-
     from bench.reports import report_dir, write_report
-    from bench.warehouse import WarehouseError, latest_run_id
-    from bench.warehouse.engine import short_reason
+    from bench.warehouse import NotFound, latest_run_id
 
+    run_id = args.run or latest_run_id()
+    if run_id is None:
+        raise NotFound(
+            "the warehouse has no results yet; run `bench matrix` or the bench_nightly DAG"
+        )
     try:
-        run_id = args.run or latest_run_id()
-        if run_id is None:
-            raise UserError(
-                "the warehouse has no results yet; run `bench matrix` or the bench_nightly DAG"
-            )
         index = write_report(run_id, args.out or report_dir(run_id), history=args.history)
-    except (WarehouseError, LookupError, ValueError) as exc:
-        raise UserError(str(exc)) from exc
-    except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise UserError(f"warehouse error: {short_reason(exc)}") from exc
     except OSError as exc:
-        raise UserError(f"cannot write the report: {exc}") from exc
+        raise UserError(f"cannot write the report: {exc}; pass --out a writable folder") from exc
     print(f"report of run {run_id}: {index}")
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from bench.cli.common import UserError
+from bench.serialize import to_json, write_atomic
 
 
 def register(subparsers: Any) -> None:
@@ -44,12 +44,9 @@ def validate_command(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Atomic write (temp file + rename) so a reader never sees half a report."""
+    """Atomic write so a reader never sees half a report."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
-        tmp.replace(path)
+        write_atomic(path, to_json(data) + "\n")
     except OSError as exc:
         raise UserError(
             f"cannot write the JSON report to {path} ({exc.strerror or exc}); "

@@ -15,8 +15,7 @@ from typing import Any
 from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 from bench.config import TRIGGERS
-
-MIB = 2**20
+from bench.measure import MIB
 
 
 def register(subparsers: Any) -> None:

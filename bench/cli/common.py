@@ -37,7 +37,8 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def one_line_errors(handler: Handler) -> Handler:
-    """Warehouse, lookup and value errors become UserError: one line, exit 1, no traceback."""
+    """Warehouse errors (NotFound included) and value errors become UserError: one line,
+    exit 1, no traceback. Anything else is a bug and shows its traceback."""
 
     @functools.wraps(handler)
     def wrapped(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def one_line_errors(handler: Handler) -> Handler:
 
         try:
             return handler(args)
-        except (WarehouseError, LookupError, ValueError) as exc:
+        except (WarehouseError, ValueError) as exc:
             raise UserError(str(exc)) from exc
         except sqlalchemy.exc.SQLAlchemyError as exc:
             raise UserError(f"warehouse error: {short_reason(exc)}") from exc

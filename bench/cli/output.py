@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from bench.serialize import to_json
+
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
 
 
@@ -24,8 +26,7 @@ def print_rows(
     """Print `columns` of `rows`: table (aligned, rounded for reading), csv or json (exact)."""
     out = file or sys.stdout
     if fmt == "json":
-        data = [{c: _json_value(row.get(c)) for c in columns} for row in rows]
-        out.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+        out.write(to_json([{c: row.get(c) for c in columns} for row in rows]) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
@@ -84,16 +85,4 @@ def _text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool | list | dict):
-        return value
     return str(value)

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.cli.output import format_table
+from bench.measure import MIB
 from bench.records import Record
-
-MIB = 2**20
 
 
 def print_epoch_table(record: Record) -> None:

@@ -7,7 +7,6 @@ bench modules, and `import great_expectations` alone takes seconds.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from bench.data.loading import (
     load_dataset,
 )
 from bench.records import ValidationFailure, ValidationReport
+from bench.serialize import json_safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,7 +114,7 @@ def validate_frame(
     statistics["row_count"] = len(frame)
     return ValidationReport(
         success=bool(result.success),
-        statistics=_jsonable(statistics),
+        statistics=json_safe(statistics),
         failures=[_failure(r, columns) for r in failed],
         dataset_sha256=dataset_sha256,
         source=source,
@@ -219,7 +219,7 @@ def _failure(result: Any, columns: set[str]) -> ValidationFailure:
         expectation=config.type,
         column=column,
         unexpected_count=None if count is None else int(count),
-        examples=_distinct(_jsonable(list(examples)))[:EXAMPLES_PER_FAILURE],
+        examples=_distinct(json_safe(list(examples)))[:EXAMPLES_PER_FAILURE],
         detail=detail,
     )
 
@@ -284,24 +284,6 @@ def _distinct(values: list[Any]) -> list[Any]:
             seen.add(key)
             kept.append(value)
     return kept
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars unwrapped, NaN and infinities as None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            value = value.item()
-        except (TypeError, ValueError):
-            return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

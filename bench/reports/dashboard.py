@@ -16,14 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bench.config import FRAMEWORK_MODES, Case
+from bench.records import ALERT_LABELS
 from bench.reports import data, figures
 from bench.reports.render import curve_groups, render, run_context
-from bench.reports.snapshot import ALERT_LABELS
-from bench.warehouse import WarehouseError
+from bench.warehouse import NotFound, WarehouseError
 from bench.warehouse.queries import COMPARED_METRICS
 
 NO_STORE = {"Cache-Control": "private, no-store"}
-RUN_CHARTS = ("timing", "speedup", "memory")
 
 
 def create_app(
@@ -53,8 +52,8 @@ def create_app(
             return RedirectResponse(login_url(str(request.url)), status_code=303)
         return await http_exception_handler(request, exc)
 
-    @app.exception_handler(LookupError)
-    async def _not_found(request: Request, exc: LookupError) -> Response:
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
         return _message("Not found", str(exc), status_code=404)
 
     @app.exception_handler(WarehouseError)

@@ -21,6 +21,7 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 {{ r.run_id }} ({{ fmt.when(r.started_at) }})</option>{% endfor %}</select></label>
 <button type="submit">Show</button></form>
 {{ m.run_header(s.run) }}
+{{ m.verdict_block(verdict) }}
 <h2>Findings</h2>{{ m.findings_list(found) }}
 <h2>Cases</h2>{{ m.results_table(s.records, speedup) }}
 <p>History of a case: {% for r in s.records %}<a href="series?case={{ r.case.name | urlencode }}">

@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bench.measure import MIB
 from bench.records import Record
 from bench.reports import formatting as fmt
 from bench.reports.narrative import Speedup
@@ -91,7 +92,7 @@ def memory_time_png(records: Sequence[Record]) -> bytes:
         return _empty(figure, "no case with both time and memory in this run")
     ax = figure.subplots()
     for r in points:
-        x, y = r.steady_epoch_seconds or 0.0, (r.peak_rss_bytes or 0) / fmt.MIB
+        x, y = r.steady_epoch_seconds or 0.0, (r.peak_rss_bytes or 0) / MIB
         ax.scatter([x], [y], s=40)
         ax.annotate(r.case.name, (x, y), xytext=(5, 3), textcoords="offset points", fontsize=8)
     ax.set_xscale("log")
@@ -135,7 +136,7 @@ def history_png(history: SeriesHistory) -> bytes:
         ("steady_epoch_seconds", "steady epoch (s)",
          [p.steady_epoch_seconds for p in history.points]),
         ("peak_rss_bytes", "peak RSS (MiB)",
-         [p.peak_rss_bytes / fmt.MIB if p.peak_rss_bytes else None for p in history.points]),
+         [p.peak_rss_bytes / MIB if p.peak_rss_bytes else None for p in history.points]),
         (history.test_mae_metric, fmt.metric_label(history.test_mae_metric),
          [p.test_mae for p in history.points]),
     ]  # fmt: skip

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bench.config import Case
+from bench.config import EVAL_BUDGETS, Case
+from bench.measure import MIB
 
-MIB = 2**20
 FRAMEWORK_LABELS: dict[str, str] = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
 MODE_LABELS: dict[tuple[str, str], str] = {
     ("torch", "eager"): "PyTorch eager",
@@ -81,7 +81,7 @@ METRIC_LABELS: dict[str, str] = {
     "total_seconds": "total training (s)",
     "peak_rss_bytes": "peak RSS (MiB)",
     "peak_device_bytes": "peak device memory (MiB)",
-    **{f"test_{m}_{b}": f"test {m.upper()} @{b}" for m in ("mse", "mae") for b in (10, 20, 30)},
+    **{f"test_{m}_{b}": f"test {m.upper()} @{b}" for m in ("mse", "mae") for b in EVAL_BUDGETS},
 }
 
 

@@ -70,10 +70,6 @@ def speedups(records: Sequence[Record]) -> list[Speedup]:
     return found
 
 
-def speedup_of(records: Sequence[Record], case: Case) -> float | None:
-    return next((s.factor for s in speedups(records) if s.case == case), None)
-
-
 def findings(snapshot: RunSnapshot) -> list[Finding]:
     """The run's headline facts: speedups, compile cost, fastest, memory, accuracy, status."""
     ok = snapshot.ok_records

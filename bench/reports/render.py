@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from bench.analysis.verdict import run_verdict
 from bench.config import EVAL_BUDGETS, Case
 from bench.records import Record
 from bench.reports import formatting, templates
@@ -45,7 +46,8 @@ def curve_groups(records: Sequence[Record]) -> list[CurveGroup]:
 
 
 def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
-    """What every page about one run shows: findings, speedups, curve groups, environment."""
+    """What every page about one run shows: verdict, findings, speedups, curve groups,
+    environment."""
     found = speedups(snapshot.ok_records)
     by_case = {s.case: s.factor for s in found}
 
@@ -54,6 +56,7 @@ def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
 
     return {
         "s": snapshot,
+        "verdict": run_verdict(snapshot.run.run_id, snapshot.flags, snapshot.records),
         "found": findings(snapshot),
         "speedups": found,
         "speedup": speedup,

@@ -10,6 +10,7 @@ from bench.config import state_dir
 from bench.reports import data, figures
 from bench.reports.render import render, run_context
 from bench.reports.snapshot import SeriesHistory
+from bench.serialize import write_atomic
 from bench.warehouse import mask_url, warehouse_url
 
 DEFAULT_HISTORY = 30
@@ -30,8 +31,8 @@ def write_report(
     """Write the report of `run_id` (None: the latest run with results) into `out_dir`.
 
     Returns the path of index.html. Figures go to `out_dir/figures/`; the page refers to them
-    by relative paths, so the folder can be moved or served as is. Raises LookupError when the
-    warehouse has no such run.
+    by relative paths, so the folder can be moved or served as is. Raises
+    bench.warehouse.NotFound when the warehouse has no such run.
     """
     if history < 1:
         raise ValueError(f"history must be at least 1 run, got {history}")
@@ -61,11 +62,7 @@ def write_report(
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         warehouse=mask_url(url or warehouse_url()),
     )
-    index = out_dir / "index.html"
-    partial = index.with_suffix(".html.tmp")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(index)  # a reader never sees half a page
-    return index
+    return write_atomic(out_dir / "index.html", html)
 
 
 def _history_key(history: SeriesHistory) -> str:

@@ -1,87 +1,16 @@
-"""What a report is made of, as plain values read once from the warehouse.
+"""What a report is made of: bench.records types read once from the warehouse, grouped.
 
-Results are `bench.records.Record` again (rebuilt from the warehouse rows), so the report reasons
-about exactly what a run produced. Everything here is data; the queries are in `data.py`.
+Results are `bench.records.Record` again (rebuilt by bench.warehouse), so the report reasons
+about exactly what a run produced. Everything here is data; `data.py` reads it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bench.config import Case
-from bench.records import Record, ValidationReport
-
-# Flag labels that ask a person to look: detection's blocking labels
-# (bench.analysis.policy.BLOCKING_LABELS, kept equal by a test; not imported, since
-# bench.analysis loads ruptures and SciPy) and "suspected". The others inform.
-ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected")
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    trigger: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    dataset_sha256: str | None = None
-    validation_outcome: str | None = None
-    code_version: str | None = None
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    """A person accepting a case's new level of one metric from a run on."""
-
-    case: Case
-    metric: str
-    from_run_id: str
-    note: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Flag:
-    """A regression-detection verdict on one run, case and metric."""
-
-    run_id: str
-    case: Case
-    metric: str
-    label: str
-    value: float | None
-    baseline_value: float | None
-    change_pct: float | None
-    z_score: float | None
-    detector_version: str
-    change_point_run_id: str | None
-    created_at: datetime
-    acknowledgement: Acknowledgement | None = None
-
-    @property
-    def is_alert(self) -> bool:
-        return self.label in ALERT_LABELS
-
-    @property
-    def is_open(self) -> bool:
-        """An alert nobody has acknowledged yet."""
-        return self.is_alert and self.acknowledgement is None
-
-
-def acknowledge(flags: list[Flag], acks: list[Acknowledgement]) -> list[Flag]:
-    """Attach to each flag the first acknowledgement of its case and metric made after it.
-
-    A person acknowledges what they have seen: an acknowledgement covers the flags of its case and
-    metric that existed when it was made, never later ones (those judge the new level).
-    """
-    by_key: dict[tuple[Case, str], list[Acknowledgement]] = {}
-    for ack in sorted(acks, key=lambda a: a.created_at):
-        by_key.setdefault((ack.case, ack.metric), []).append(ack)
-    matched = []
-    for flag in flags:
-        candidates = by_key.get((flag.case, flag.metric), [])
-        covering = next((a for a in candidates if a.created_at >= flag.created_at), None)
-        matched.append(replace(flag, acknowledgement=covering))
-    return matched
+from bench.records import Acknowledgement, Flag, Record, RunInfo, ValidationReport
 
 
 @dataclass(frozen=True)

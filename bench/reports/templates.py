@@ -1,7 +1,7 @@
 """HTML templates (Jinja2, autoescaped) shared by the static report and the dashboard.
 
-Kept as strings in a module so an installed bench needs no package data. Numbers are formatted
-by `bench.reports.formatting` (the `fmt` global), never in the templates themselves.
+Kept as Python strings, so they ship inside the modules and need no template folder. Numbers
+are formatted by `bench.reports.formatting` (the `fmt` global), never in the templates.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ details { margin: 0.4rem 0; } form { margin: 0.6rem 0; }
 """
 
 MACROS = """
+{% macro verdict_block(v) -%}
+<p id="verdict" class="{{ 'bad' if v.red else '' }}" data-red="{{ 'true' if v.red else 'false' }}">
+{{ v.headline() }}</p>
+{% if v.red %}<ul class="verdict">{% for line in v.reasons() %}<li>{{ line }}</li>{% endfor %}
+</ul>{% endif %}
+{%- endmacro %}
+
 {% macro findings_list(found) -%}
 <ul class="findings">{% for f in found %}<li data-topic="{{ f.topic }}">{{ f.text }}</li>
 {% else %}<li class="muted">Nothing to report: no case finished.</li>{% endfor %}</ul>
@@ -149,6 +156,7 @@ TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at 
 <a href="#history">History</a>
 <a href="#environment">Environment</a><a href="#validation">Data validation</a></nav>
 {{ m.run_header(s.run) }}
+{{ m.verdict_block(verdict) }}
 <section id="findings"><h2>Findings</h2>{{ m.findings_list(found) }}</section>
 <section id="speed"><h2>Speed, compile time and memory</h2>
 <p>Steady epoch = median of epochs 2..N; compile = epoch 1 beyond steady; speedup = eager steady

@@ -7,6 +7,7 @@ database is chosen by BENCH_WAREHOUSE_URL. See docs/warehouse.md for the schema.
 from __future__ import annotations
 
 from bench.warehouse.engine import (
+    NotFound,
     WarehouseError,
     WarehouseUnavailable,
     default_url,
@@ -35,6 +36,7 @@ from bench.warehouse.store import (
 )
 
 __all__ = [
+    "NotFound",
     "QueryError",
     "WarehouseError",
     "WarehouseUnavailable",

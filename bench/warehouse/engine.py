@@ -41,6 +41,10 @@ class WarehouseUnavailable(WarehouseError):
         )
 
 
+class NotFound(WarehouseError):
+    """No such run, result or report in the warehouse; the message says how to find one."""
+
+
 def default_url() -> str:
     """The embedded default: an SQLite file in the bench state directory."""
     return f"sqlite:///{state_dir() / 'warehouse.db'}"

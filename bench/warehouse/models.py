@@ -4,6 +4,8 @@ benchmark_runs (one per DAG run / CLI invocation) -< benchmark_results (one per 
 -< epoch_metrics (one per epoch); dataset_validations and regression_flags hang off the run.
 Units are in column names (`_seconds`, `_bytes`) or column comments. The migrations in
 `migrations/versions` are the source of truth for the database; these models must match them.
+They describe tables only: the values the code passes around are bench.records types (Record,
+Flag, Acknowledgement, ...), mapped to and from rows by bench.warehouse alone.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class DatasetValidation(Base):
     validated_at: Mapped[datetime]
 
 
-class RegressionFlag(Base):
+class RegressionFlagRow(Base):
     __tablename__ = "regression_flags"
     __table_args__ = (
         sa.UniqueConstraint(
@@ -176,7 +178,7 @@ class RegressionFlag(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
-class Acknowledgement(Base):
+class AcknowledgementRow(Base):
     __tablename__ = "acknowledgements"
     __table_args__ = (sa.Index("ix_acks_case_metric", "framework", "mode", "device", "metric"),)
 
@@ -197,8 +199,8 @@ RUNS = cast(sa.Table, BenchmarkRun.__table__)
 RESULTS = cast(sa.Table, BenchmarkResult.__table__)
 EPOCHS = cast(sa.Table, EpochMetricRow.__table__)
 VALIDATIONS = cast(sa.Table, DatasetValidation.__table__)
-FLAGS = cast(sa.Table, RegressionFlag.__table__)
-ACKNOWLEDGEMENTS = cast(sa.Table, Acknowledgement.__table__)
+FLAGS = cast(sa.Table, RegressionFlagRow.__table__)
+ACKNOWLEDGEMENTS = cast(sa.Table, AcknowledgementRow.__table__)
 
 _view_metadata = sa.MetaData()  # views are made by migrations, never by create_all
 

@@ -14,7 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bench.warehouse.engine import WarehouseError, connect, get_engine, short_reason, sqlite_path
+from bench.warehouse.engine import (
+    NotFound,
+    WarehouseError,
+    connect,
+    get_engine,
+    short_reason,
+    sqlite_path,
+)
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.models import (
     METRIC_COLUMNS,
@@ -138,7 +145,7 @@ def compare_runs(run_a: str, run_b: str, url: str | None = None) -> list[dict[st
     found = {run_id: results_for_run(run_id, url) for run_id in (run_a, run_b)}
     for run_id, rows in found.items():
         if not rows:
-            raise LookupError(f"no results for run {run_id!r} in the warehouse")
+            raise NotFound(f"no results for run {run_id!r} in the warehouse; see `bench results`")
     by_case = [{_case(row): row for row in found[run_id]} for run_id in (run_a, run_b)]
     compared = []
     for case in sorted(set(by_case[0]) | set(by_case[1])):

@@ -7,8 +7,8 @@ a writer killed mid-way leaves nothing behind (the database rolls its transactio
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from bench.config import TRIGGERS, state_dir
-from bench.records import Record, ValidationReport
-from bench.warehouse.engine import WarehouseUnavailable, connect, get_engine
+from bench.config import EVAL_BUDGETS, TRIGGERS, state_dir
+from bench.records import Acknowledgement, Flag, Record, ValidationReport
+from bench.serialize import finite, json_safe
+from bench.warehouse.engine import NotFound, WarehouseUnavailable, connect, get_engine
 from bench.warehouse.migrate import upgrade
-from bench.warehouse.models import EPOCHS, RESULTS, RUNS, VALIDATIONS
+from bench.warehouse.models import ACKNOWLEDGEMENTS, EPOCHS, FLAGS, RESULTS, RUNS, VALIDATIONS
 
 runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
 RESULT_KEY = ("run_id", "framework", "mode", "device")
+FLAG_KEY = ("run_id", "framework", "mode", "device", "metric")
 
 
 def store_record(record: Record, *, url: str | None = None, trigger: str | None = None) -> None:
@@ -63,8 +65,8 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
                 {
                     "result_id": result_id,
                     "epoch": e.epoch,
-                    "seconds": _finite(e.seconds),
-                    "train_mae": _finite(e.train_mae),
+                    "seconds": finite(e.seconds),
+                    "train_mae": finite(e.train_mae),
                 }
                 for e in record.epochs
             ],
@@ -81,23 +83,23 @@ def result_row(record: Record) -> dict[str, Any]:
         "status": record.status,
         "reason": record.reason,
         "epochs_completed": len(record.epochs),
-        "compile_seconds": _finite(record.compile_seconds),
-        "steady_epoch_seconds": _finite(record.steady_epoch_seconds),
-        "total_seconds": _finite(record.total_seconds),
+        "compile_seconds": finite(record.compile_seconds),
+        "steady_epoch_seconds": finite(record.steady_epoch_seconds),
+        "total_seconds": finite(record.total_seconds),
         "peak_rss_bytes": record.peak_rss_bytes,
         "peak_device_bytes": record.peak_device_bytes,
-        "eval_metrics": _json_safe([vars(e) for e in record.eval]),
+        "eval_metrics": json_safe([vars(e) for e in record.eval]),
         "dataset_sha256": record.dataset_sha256,
         "framework_version": _text(record.environment.get("framework_version")),
         "environment_fingerprint": record.environment_fingerprint,
-        "environment": _json_safe(record.environment),
+        "environment": json_safe(record.environment),
         "schema_version": record.schema_version,
         "stored_at": datetime.now(UTC),
     }
-    for budget in (10, 20, 30):
+    for budget in EVAL_BUDGETS:
         metrics = record.test_metrics_at(budget)
-        row[f"test_mse_{budget}"] = _finite(metrics.test_mse) if metrics else None
-        row[f"test_mae_{budget}"] = _finite(metrics.test_mae) if metrics else None
+        row[f"test_mse_{budget}"] = finite(metrics.test_mse) if metrics else None
+        row[f"test_mae_{budget}"] = finite(metrics.test_mae) if metrics else None
     return row
 
 
@@ -126,13 +128,13 @@ def ensure_run(
 def finish_run(
     run_id: str, *, finished_at: datetime | str | None = None, url: str | None = None
 ) -> None:
-    """Record when the run ended; LookupError if the warehouse has no such run."""
+    """Record when the run ended; NotFound if the warehouse has no such run."""
     upgrade(url)
     when = parse_time(finished_at) if finished_at else datetime.now(UTC)
     with connect(get_engine(url), write=True) as conn:
         done = conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(finished_at=when))
         if done.rowcount == 0:
-            raise LookupError(f"no run {run_id!r} in the warehouse; create it with ensure_run")
+            raise NotFound(f"no run {run_id!r} in the warehouse; create it with ensure_run")
 
 
 def store_validation(run_id: str, report: ValidationReport, *, url: str | None = None) -> None:
@@ -144,8 +146,8 @@ def store_validation(run_id: str, report: ValidationReport, *, url: str | None =
         "success": report.success,
         "evaluated_expectations": stats.get("evaluated_expectations"),
         "unsuccessful_expectations": stats.get("unsuccessful_expectations", len(report.failures)),
-        "statistics": _json_safe(stats),
-        "failures": _json_safe([vars(f) for f in report.failures]),
+        "statistics": json_safe(stats),
+        "failures": json_safe([vars(f) for f in report.failures]),
         "dataset_sha256": report.dataset_sha256,
         "source": report.source,
         "validated_at": parse_time(report.validated_at),
@@ -156,7 +158,7 @@ def store_validation(run_id: str, report: ValidationReport, *, url: str | None =
             sa.update(runs).where(runs.c.run_id == run_id).values(validation_outcome=outcome)
         )
         if done.rowcount == 0:
-            raise LookupError(f"no run {run_id!r} in the warehouse; create it with ensure_run")
+            raise NotFound(f"no run {run_id!r} in the warehouse; create it with ensure_run")
         if report.dataset_sha256:
             conn.execute(
                 sa.update(runs)
@@ -170,6 +172,46 @@ def store_validation(run_id: str, report: ValidationReport, *, url: str | None =
                 set_={name: statement.excluded[name] for name in row if name != "run_id"},
             )
         )
+
+
+def write_flags(conn: Connection, run_id: str, flags: Iterable[Flag]) -> int:
+    """Replace the run's flags: upsert on (run, case, metric), delete ones no longer found."""
+    rows = [_flag_row(flag) for flag in flags]
+    keep = {tuple(row[k] for k in FLAG_KEY) for row in rows}
+    existing = conn.execute(sa.select(*(FLAGS.c[k] for k in FLAG_KEY), FLAGS.c.id).where(
+        FLAGS.c.run_id == run_id
+    ))  # fmt: skip
+    stale = [row.id for row in existing if tuple(row[:5]) not in keep]
+    if stale:
+        conn.execute(sa.delete(FLAGS).where(FLAGS.c.id.in_(stale)))
+    if rows:
+        now = datetime.now(UTC)
+        statement = upsertable_insert(conn, FLAGS)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(FLAG_KEY),
+                set_={
+                    name: statement.excluded[name]
+                    for name in (*rows[0], "created_at")
+                    if name not in FLAG_KEY
+                },
+            ),
+            [{**row, "created_at": now} for row in rows],
+        )
+    return len(rows)
+
+
+def add_acknowledgement(conn: Connection, ack: Acknowledgement) -> None:
+    """Store one acknowledgement; NotFound when its first run is not in the warehouse."""
+    from bench.warehouse.runs import read_run
+
+    read_run(conn, ack.from_run_id)
+    conn.execute(sa.insert(ACKNOWLEDGEMENTS).values(**ack.to_dict()))
+
+
+def _flag_row(flag: Flag) -> dict[str, Any]:
+    """The regression_flags columns of a flag (created_at is set when written)."""
+    return {k: v for k, v in flag.to_dict().items() if k in FLAGS.c and k != "created_at"}
 
 
 def spool_dir() -> Path:
@@ -238,22 +280,5 @@ def _check_trigger(trigger: str) -> str:
     return trigger
 
 
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _json_safe(value: Any) -> Any:
-    """JSON-ready copy: NaN and infinities become null (PostgreSQL's JSONB rejects them)."""
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)

@@ -6,17 +6,14 @@ The warehouse fixtures (SQLite and a fresh PostgreSQL database per test) are in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.config import Case
+from bench.measure import MIB
 from bench.records import EvalMetric, Record
 from bench.warehouse import store_record
+from tests import builders
 
-PG_URL_ENV = "BENCH_TEST_PG_URL"
-PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-T0 = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
 # A fixed +-2% wobble so series are noisy but every test run sees the same numbers.
 WOBBLE = (0.0, 0.02, -0.01, 0.015, -0.02, 0.005, -0.005, 0.01, -0.015, 0.0)
 
@@ -35,34 +32,26 @@ def make_record(
     run_id: str,
     day: int,
     *,
-    case: tuple[str, str, str] = ("torch", "eager", "cpu"),
+    case: tuple[str, str, str] = builders.CASE,
     steady: float = 0.5,
     mae: float = 0.4,
     status: str = "ok",
     trigger: str = "scheduled",
 ) -> Record:
-    """A result without training: steady epoch time and test MAE are what the tests vary."""
+    """Day `day` of a detection series: only steady time and test MAE vary; no epoch rows."""
     ok = status == "ok"
-    return Record(
-        run_id=run_id,
-        case=Case(*case),
-        trigger=trigger,
-        started_at=(T0 + timedelta(days=day)).isoformat(),
+    return builders.make_record(
+        run_id,
+        case,
         status=status,
-        reason=None if ok else f"{status} on purpose",
+        trigger=trigger,
+        started_at=builders.nightly(day),
+        epochs=0,
+        steady=steady if ok else None,
         compile_seconds=1.0 if ok else None,
-        steady_epoch_seconds=steady if ok else None,
         total_seconds=steady * 30 if ok else None,
-        peak_rss_bytes=500 * 2**20 if ok else None,
-        eval=[EvalMetric(epoch=30, test_mse=mae * mae * 2, test_mae=mae)] if ok else [],
-        dataset_sha256="d" * 64,
-        environment={
-            "cpu_model": "Test CPU",
-            "framework": case[0],
-            "framework_version": "2.13.0",
-            "threads": 1,
-            "gpu_name": None,
-        },  # fmt: skip
+        eval_metrics=[EvalMetric(epoch=30, test_mse=mae * mae * 2, test_mae=mae)] if ok else [],
+        peak_rss_bytes=500 * MIB if ok else None,
     )
 
 

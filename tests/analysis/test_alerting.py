@@ -11,10 +11,20 @@ from typing import Any
 
 import pytest
 
-from bench.analysis import DetectionResult, Flag, RegressionFound, alert
+from bench.analysis import DETECTOR_VERSION, DetectionResult, alert
+from bench.config import Case
+from bench.records import Flag
 
-REGRESSION = Flag("r9", "torch", "compile", "cpu", "steady_epoch_seconds", "regression", "fp",
-                  0.5, 0.6, 20.0, 8.1, "r8")  # fmt: skip
+REGRESSION = Flag(
+    run_id="r9", case=Case("torch", "compile", "cpu"), metric="steady_epoch_seconds",
+    label="regression", detector_version=DETECTOR_VERSION, environment_fingerprint="fp",
+    baseline_value=0.5, value=0.6, change_pct=20.0, z_score=8.1, change_point_run_id="r8",
+)  # fmt: skip
+CRASHED = [
+    Flag(run_id="r9", case=Case("torch", mode, "cpu"), metric="status", label="failed",
+         detector_version=DETECTOR_VERSION)
+    for mode in ("eager", "compile")
+]  # fmt: skip
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -54,12 +64,19 @@ def test_regression_is_logged_and_posted(
         assert alert(result) is True
     [post] = Recorder.received
     assert post["type"] == "application/json"
-    assert post["body"]["has_regression"] is True and post["body"]["run_id"] == "r9"
+    assert post["body"]["red"] is True and post["body"]["run_id"] == "r9"
     assert post["body"]["flags"][0]["change_point_run_id"] == "r8"
     assert "regression torch-compile-cpu steady_epoch_seconds" in caplog.text
     assert "secret-token" not in caplog.text  # the webhook's path is not logged
-    with pytest.raises(RegressionFound, match="1 regression"):
-        result.raise_for_regression()
+
+
+def test_a_run_whose_cases_all_crashed_is_alerted(server: str) -> None:
+    result = DetectionResult("r9", "scheduled", CRASHED, series_judged=0)
+    assert result.verdict.red
+    assert alert(result, webhook=server) is True
+    [post] = Recorder.received
+    assert post["body"]["red"] is True
+    assert "failed torch-eager-cpu status" in post["body"]["summary"]
 
 
 def test_quiet_runs_are_logged_not_posted(server: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -67,8 +84,8 @@ def test_quiet_runs_are_logged_not_posted(server: str, caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO, logger="bench.analysis.alerting"):
         assert alert(quiet, webhook=server) is False
     assert Recorder.received == [] and "no flags" in caplog.text
-    assert alert(quiet, webhook=server, only_blocking=False) is True
-    quiet.raise_for_regression()
+    assert alert(quiet, webhook=server, only_red=False) is True
+    assert Recorder.received[0]["body"]["red"] is False
 
 
 def test_an_unreachable_or_failing_webhook_is_logged_not_raised(

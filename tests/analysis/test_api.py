@@ -6,8 +6,9 @@ from pathlib import Path
 from types import ModuleType
 
 import bench.analysis as analysis
-from bench.analysis import DEFAULT_CONFIG, LABELS, METRIC_POLICIES
+from bench.analysis import DEFAULT_CONFIG, METRIC_POLICIES
 from bench.cli import build_parser
+from bench.records import FLAG_LABELS
 from bench.warehouse.models import FLAGS, METRIC_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def test_all_lists_the_public_api() -> None:
 
 def test_every_warehouse_metric_has_a_policy_and_fits_the_flags_table() -> None:
     assert set(METRIC_POLICIES) == set(METRIC_COLUMNS)
-    assert max(map(len, LABELS)) <= FLAGS.c.label.type.length  # type: ignore[attr-defined]
+    assert max(map(len, FLAG_LABELS)) <= FLAGS.c.label.type.length  # type: ignore[attr-defined]
     assert len("accuracy_vs_eager:test_mae@30") <= FLAGS.c.metric.type.length  # type: ignore[attr-defined]
 
 
@@ -35,7 +36,7 @@ def test_docs_cover_commands_labels_and_defaults() -> None:
     text = DOCS.read_text()
     for phrase in ("bench detect", "bench ack", "BENCH_ALERT_WEBHOOK", "detect_regressions"):
         assert phrase in text, phrase
-    for label in LABELS:
+    for label in FLAG_LABELS:
         assert f"`{label}`" in text, label
     for knob in ("baseline_runs", "evidence_threshold", "outlier_z", "z_threshold", "spread_floor"):
         assert f"`{knob}`" in text and str(getattr(DEFAULT_CONFIG, knob)) in text, knob

@@ -15,7 +15,7 @@ from bench.analysis import (
     robust_baseline,
     violates,
 )
-from bench.analysis.decision import split_history
+from bench.analysis.decision import series_stream, split_window
 
 TIME = MetricPolicy(min_change=0.05)
 CONFIG = DetectionConfig()
@@ -119,24 +119,23 @@ def _points(values: list[float], *, manual: set[int] = frozenset()) -> list[Poin
 def test_manual_runs_are_judged_but_never_in_the_baseline() -> None:
     values = FLAT + [100.0, 101.0, 100.0]
     manual = {3, 7, 21}
-    baseline, window = split_history(_points(values, manual=manual), CONFIG)
+    baseline, window = split_window(series_stream(_points(values, manual=manual), CONFIG), CONFIG)
     assert not {p.run_id for p in baseline + window[:-1]} & {f"r{i}" for i in manual}
     assert window[-1].run_id == "r22"
     # with include_manual they count
-    baseline, _ = split_history(
-        _points(values, manual=manual), DetectionConfig(include_manual=True)
-    )
+    with_manual = DetectionConfig(include_manual=True)
+    baseline, _ = split_window(series_stream(_points(values, manual=manual), with_manual), CONFIG)
     assert "r3" in {p.run_id for p in baseline}
     # a slow manual run is judged against the scheduled baseline
     slow = _points(FLAT + [109.0, 108.0, 110.0], manual={22})
-    judgement = judge_series(slow, TIME, CONFIG)
-    assert judgement is not None and judgement.label == "regression"
+    judged = judge_series(slow, TIME, CONFIG)
+    assert judged is not None and judged.judgement.label == "regression"
 
 
 def test_missing_values_are_skipped_and_a_failed_latest_is_not_judged() -> None:
     points = _points(FLAT + [100.0])
     points[5] = Point("r5", None, started_at=points[5].started_at)
-    baseline, _ = split_history(points, CONFIG)
+    baseline, _ = split_window(series_stream(points, CONFIG), CONFIG)
     assert "r5" not in {p.run_id for p in baseline}
     assert judge_series(points[:-1] + [Point("r99", None)], TIME, CONFIG) is None
 
@@ -144,15 +143,16 @@ def test_missing_values_are_skipped_and_a_failed_latest_is_not_judged() -> None:
 def test_acknowledgement_restarts_the_baseline() -> None:
     values = FLAT + [110.0, 111, 109, 110, 111, 109, 110, 110, 111, 109, 110, 110, 111, 109, 110]
     points = _points(values)
-    judgement = judge_series(points, TIME, CONFIG)
-    assert judgement is not None and judgement.label == "regression"
+    judged = judge_series(points, TIME, CONFIG)
+    assert judged is not None and judged.judgement.label == "regression"
     since = points[len(FLAT)].started_at
-    judgement = judge_series(points, TIME, CONFIG, since=since)
-    assert judgement is not None and judgement.label == "ok"
-    assert judgement.baseline is not None and judgement.baseline.centre == pytest.approx(110)
+    judged = judge_series(points, TIME, CONFIG, since=since)
+    assert judged is not None and judged.judgement.label == "ok"
+    baseline = judged.judgement.baseline
+    assert baseline is not None and baseline.centre == pytest.approx(110)
     # right after the acknowledgement there is not enough new history yet
     early = judge_series(points[: len(FLAT) + 5], TIME, CONFIG, since=since)
-    assert early is not None and early.label == "insufficient"
+    assert early is not None and early.judgement.label == "insufficient"
 
 
 def test_config_rejects_nonsense() -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from bench.analysis import acknowledge, detect_regressions, list_acknowledgements
 from bench.cli import main
+from bench.config import Case
 from bench.warehouse import store_record
 from bench.warehouse.engine import get_engine
 
@@ -32,7 +33,7 @@ def slowed(store_series: StoreSeries) -> list[str]:
 
 def test_a_step_is_a_regression_stored_once(warehouse_url: str, slowed: list[str]) -> None:
     result = detect_regressions(url=warehouse_url)
-    assert result.run_id == slowed[-1] and result.has_regression
+    assert result.run_id == slowed[-1] and result.verdict.red
     flags = {f.metric: f for f in result.flags}
     assert flags[STEADY].label == "regression"
     assert flags[STEADY].change_point_run_id == slowed[30]
@@ -48,7 +49,7 @@ def test_a_step_is_a_regression_stored_once(warehouse_url: str, slowed: list[str
 def test_quiet_history_has_no_flags(warehouse_url: str, store_series: StoreSeries) -> None:
     store_series([wobble(i, 0.5) for i in range(35)])
     result = detect_regressions(url=warehouse_url)
-    assert result.flags == [] and not result.has_regression
+    assert result.flags == [] and not result.verdict.red
     # steady, compile, total seconds, peak RSS, test MSE and MAE at 30 (no GPU memory)
     assert result.series_judged == 6
     assert flag_rows(warehouse_url) == []
@@ -58,17 +59,18 @@ def test_a_stale_flag_goes_when_the_run_is_judged_again(
     warehouse_url: str, slowed: list[str]
 ) -> None:
     detect_regressions(url=warehouse_url)
-    acknowledge("torch", "eager", "cpu", [STEADY, "total_seconds"], slowed[30], note="new loop",
-                url=warehouse_url)  # fmt: skip
+    acknowledge(Case("torch", "eager", "cpu"), [STEADY, "total_seconds"], slowed[30],
+                note="new loop", url=warehouse_url)  # fmt: skip
     result = detect_regressions(url=warehouse_url)
     # the baseline restarted at run 30: too little history yet, and no regression any more
     assert {(f.metric, f.label) for f in result.flags} == {
         (STEADY, "insufficient"), ("total_seconds", "insufficient"),
     }  # fmt: skip
-    assert not result.has_regression
+    assert not result.verdict.red
     assert {label for _, _, label in flag_rows(warehouse_url)} == {"insufficient"}
     [ack, _] = list_acknowledgements(url=warehouse_url)
-    assert ack["from_run_id"] == slowed[30] and ack["note"] == "new loop"
+    assert ack.from_run_id == slowed[30] and ack.note == "new loop"
+    assert ack.case == Case("torch", "eager", "cpu")
 
 
 def test_manual_runs_stay_out_of_the_baseline(
@@ -90,9 +92,11 @@ def test_status_findings(warehouse_url: str, store_series: StoreSeries) -> None:
         store_series([0.5] * 3, case=case)
     store_record(make_record("run-003", 3, status="failed"), url=warehouse_url)
     result = detect_regressions(url=warehouse_url)
-    labels = {(f.mode, f.metric): f.label for f in result.flags}
+    labels = {(f.case.mode, f.metric): f.label for f in result.flags}
     assert labels == {("eager", "status"): "failed", ("compile", "status"): "missing"}
-    assert not result.has_regression
+    # a failed or missing case makes the run red, as the DAG's verdict does
+    assert result.verdict.red and result.to_dict()["red"] is True
+    assert [f.label for f in result.verdict.blocking] == ["failed", "missing"]
     result = detect_regressions(url=warehouse_url, expected_cases=[{"framework": "torch",
         "mode": "eager", "device": "cpu"}])  # fmt: skip
     assert {f.label for f in result.flags} == {"failed"}
@@ -106,7 +110,7 @@ def test_cli_exit_codes_and_formats(
     assert "regression" in out and "steady_epoch_seconds" in out
     assert main(["detect", "--run", slowed[29], "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["run_id"] == slowed[29] and data["has_regression"] is False
+    assert data["run_id"] == slowed[29] and data["red"] is False
     ack = ["ack", "--framework", "torch", "--mode", "eager", "--metric", STEADY]
     assert main([*ack, "--metric", "total_seconds", "--from", slowed[30], "--note", "ok"]) == 0
     assert "acknowledged 2 metric(s)" in capsys.readouterr().out

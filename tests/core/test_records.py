@@ -6,32 +6,25 @@ from pathlib import Path
 import pytest
 
 from bench.config import Case
-from bench.records import EpochMetric, EvalMetric, Record, environment_fingerprint
-
-
-def make_record(seconds: list[float]) -> Record:
-    record = Record(run_id="r1", case=Case("torch", "eager", "cpu"))
-    record.epochs = [EpochMetric(i + 1, s, 0.5) for i, s in enumerate(seconds)]
-    record.eval = [EvalMetric(10, 0.3, 0.4)]
-    record.environment = {"cpu_model": "X", "framework": "torch", "framework_version": "2.13.0+cpu"}
-    return record
+from bench.records import Record, environment_fingerprint
+from tests.builders import make_record
 
 
 def test_timing_steady_is_median_after_first_epoch() -> None:
-    record = make_record([5.0, 1.0, 3.0, 2.0])
+    record = make_record(epoch_seconds=[5.0, 1.0, 3.0, 2.0])
     record.finalize_timing()
     assert record.steady_epoch_seconds == 2.0
     assert record.compile_seconds == 3.0
 
 
 def test_single_epoch_has_no_steady_state() -> None:
-    record = make_record([5.0])
+    record = make_record(epoch_seconds=[5.0])
     record.finalize_timing()
     assert record.steady_epoch_seconds is None and record.compile_seconds is None
 
 
 def test_round_trip_and_atomic_write(tmp_path: Path) -> None:
-    record = make_record([2.0, 1.0])
+    record = make_record(epoch_seconds=[2.0, 1.0])
     record.finalize_timing()
     path = record.write(tmp_path / "sub" / "r.json")
     assert not list(tmp_path.glob("sub/*.tmp"))

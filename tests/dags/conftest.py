@@ -11,15 +11,12 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-# The helpers module beside this file, for the fixtures here and the test modules.
-sys.path.insert(0, str(Path(__file__).parent))
-from dag_helpers import AirflowHome, airflow_settings, base_env, run_setup  # noqa: E402
+from tests.dags.dag_helpers import AirflowHome, airflow_settings, base_env, run_setup
 
 _PROCESS_HOME = tempfile.mkdtemp(prefix="bench-airflow-tests-")
 atexit.register(shutil.rmtree, _PROCESS_HOME, True)

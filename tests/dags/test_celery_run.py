@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from airflow_cluster import Cluster, free_port
-from dag_helpers import base_env, case_name, run_setup, warehouse_counts, warehouse_rows
 from sqlalchemy.engine import make_url
+
+from tests.dags.airflow_cluster import Cluster, free_port
+from tests.dags.dag_helpers import base_env, case_name, run_setup, warehouse_counts, warehouse_rows
 
 PG_URL_ENV = "BENCH_TEST_PG_URL"
 PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from dag_helpers import REPO
+
+from tests.dags.dag_helpers import REPO
 
 AIRFLOW_SERVICES = {
     "airflow-init",

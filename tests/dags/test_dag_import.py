@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from dag_helpers import HEAVY_MODULES, REPO
+from tests.dags.dag_helpers import HEAVY_MODULES, REPO
 
 PARSE_BUDGET_SECONDS = 0.5
 

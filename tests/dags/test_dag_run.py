@@ -12,7 +12,14 @@ from pathlib import Path
 
 import joblib
 import pytest
-from dag_helpers import AirflowHome, case_name, run_dag_test, warehouse_counts, warehouse_rows
+
+from tests.dags.dag_helpers import (
+    AirflowHome,
+    case_name,
+    run_dag_test,
+    warehouse_counts,
+    warehouse_rows,
+)
 
 SELECTION = {"frameworks": ["torch", "tensorflow"], "modes": ["eager", "function"]}
 EXPECTED_CASES = {

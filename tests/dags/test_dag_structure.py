@@ -10,9 +10,9 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import ParamValidationError
-from dag_helpers import REPO
 
 from bench.config import FRAMEWORK_MODES
+from tests.dags.dag_helpers import REPO
 
 DAG_ID = "bench_nightly"
 TRAINING = {"train_cpu": ("bench_cpu", "cpu"), "train_gpu": ("bench_gpu", "gpu")}

@@ -7,15 +7,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from dag_helpers import warehouse_counts, warehouse_rows
 
 from bench import pipeline
+from bench.cli import main
 from bench.config import Case
 from bench.records import EpochMetric, Record
 from bench.warehouse import ensure_run, store_record
 from bench.warehouse.engine import reset_engines
+from tests.builders import T0, make_record
+from tests.dags.dag_helpers import warehouse_counts, warehouse_rows
 
 
 @pytest.fixture
@@ -231,7 +234,7 @@ def test_judge_run_passes_a_quiet_run(
         url=warehouse,
     )  # fmt: skip
     assert summary["ok"] == ["torch-eager-cpu"]
-    assert summary["detection"]["has_regression"] is False
+    assert summary["detection"]["red"] is False
     assert summary["report"].endswith("index.html")
 
 
@@ -248,7 +251,56 @@ def test_judge_run_fails_the_run_for_failed_and_missing_cases(
             devices=["cpu"], url=warehouse,
         )  # fmt: skip
     message = str(info.value)
-    assert "failed cases: torch-eager-cpu" in message
-    assert "without a result" in message and "torch-compile-cpu" in message
+    assert message.startswith("run night-00 is red: 2 blocking flag(s)")
+    assert "failed torch-eager-cpu status" in message
+    assert "missing torch-compile-cpu status" in message
     flags = warehouse_rows(warehouse, "SELECT metric, label FROM regression_flags")
     assert {f["label"] for f in flags} >= {"failed", "missing"}, "stored before failing"
+
+
+RUN_ID = "manual__2026-11-01T02:00:00+00:00"
+TORCH_EAGER, TF_EAGER = ("torch", "eager", "cpu"), ("tensorflow", "eager", "cpu")
+
+
+def _store_manual_run(url: str, tf_status: str) -> None:
+    """One manual run of two cases: torch eager ok, tensorflow eager with `tf_status`."""
+    ensure_run(RUN_ID, trigger="manual", started_at=T0, url=url)
+    store_record(make_record(RUN_ID, TORCH_EAGER, trigger="manual"), url=url)
+    store_record(make_record(RUN_ID, TF_EAGER, trigger="manual", status=tf_status), url=url)
+
+
+def _judge(url: str) -> dict[str, Any]:
+    return pipeline.judge_run(
+        RUN_ID, trigger="manual", frameworks=["torch", "tensorflow"], modes=["eager"],
+        devices=["cpu"], url=url,
+    )  # fmt: skip
+
+
+def test_a_failed_case_turns_the_run_red_for_the_dag_and_for_bench_detect(
+    warehouse_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One verdict: the DAG's last task and `bench detect` agree that a failed case is red."""
+    _store_manual_run(warehouse_url, "failed")
+    with pytest.raises(pipeline.RunFailed) as info:
+        _judge(warehouse_url)
+    assert str(info.value).startswith(f"run {RUN_ID} is red: 1 blocking flag(s)")
+    assert "failed tensorflow-eager-cpu status" in str(info.value)
+    capsys.readouterr()
+
+    assert main(["detect", "--run", RUN_ID]) == 2
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == f"run {RUN_ID} is red: 1 blocking flag(s)"
+
+
+def test_a_run_whose_cases_are_all_ok_is_green_for_the_dag_and_for_bench_detect(
+    warehouse_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_manual_run(warehouse_url, "ok")
+    summary = _judge(warehouse_url)
+    assert sorted(summary["ok"]) == ["tensorflow-eager-cpu", "torch-eager-cpu"]
+    assert summary["detection"]["red"] is False
+    capsys.readouterr()
+
+    assert main(["detect", "--run", RUN_ID]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == f"run {RUN_ID} is green: nothing blocking"

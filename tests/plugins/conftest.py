@@ -10,14 +10,9 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import sys
 import tempfile
-from pathlib import Path
 
-# The helpers beside this file and the sample warehouse of tests/reports.
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "reports"))
-from sample_warehouse import sample  # noqa: E402, F401  (the fixture, for these tests)
+from tests.reports.sample_warehouse import sample  # noqa: F401  (the fixture, for these tests)
 
 _PROCESS_HOME = tempfile.mkdtemp(prefix="bench-plugin-tests-")
 atexit.register(shutil.rmtree, _PROCESS_HOME, True)

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plugin_helpers import REPO, USERNAME, AirflowHome, airflow_home, migrate
-from sample_warehouse import Sample
+
+from tests.plugins.plugin_helpers import REPO, USERNAME, AirflowHome, airflow_home, migrate
+from tests.reports.sample_warehouse import Sample
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

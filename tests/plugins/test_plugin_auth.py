@@ -13,8 +13,15 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from plugin_helpers import USERNAME, AirflowHome, airflow_home, load_plugin_module, migrate
-from sample_warehouse import Sample
+
+from tests.plugins.plugin_helpers import (
+    USERNAME,
+    AirflowHome,
+    airflow_home,
+    load_plugin_module,
+    migrate,
+)
+from tests.reports.sample_warehouse import Sample
 
 SETTINGS = (
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",

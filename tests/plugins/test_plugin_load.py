@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from plugin_helpers import airflow_home, load_plugin_module
+from tests.plugins.plugin_helpers import airflow_home, load_plugin_module
 
 
 def test_airflow_plugins_lists_the_dashboard(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """A small, realistic warehouse built in code: five nightly runs of seven cases, with flags.
 
-Shared by tests/reports and tests/plugins (which put this folder on sys.path). Numbers follow
+Shared by tests/reports and tests/plugins (their conftests import the fixture). Numbers follow
 the development machine's measurements (BENCHMARKS.md): TensorFlow eager ~20x slower than
 tf.function, torch.compile max-autotune slower than eager on CPU, one GPU case skipped.
 """
@@ -10,20 +10,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bench.config import Case
-from bench.records import EpochMetric, EvalMetric, Record, ValidationReport
+from bench.measure import MIB
+from bench.records import EvalMetric, Record, ValidationReport
 from bench.warehouse import ensure_run, finish_run, get_engine, store_record, store_validation
 from bench.warehouse.engine import reset_engines
 from bench.warehouse.migrate import forget_upgrades
 from bench.warehouse.models import ACKNOWLEDGEMENTS, FLAGS
+from tests.builders import make_record, nightly
 
-MIB = 2**20
-T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 EPOCHS = 30
 # case -> (steady s, epoch-1 overhead s, peak RSS MiB, final test MAE)
 PROFILE: dict[Case, tuple[float, float, int, float]] = {
@@ -51,11 +51,7 @@ class Sample:
     cases: list[Case]
 
 
-def started(n: int) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def make_record(run_index: int, case: Case) -> Record:
+def sample_record(run_index: int, case: Case) -> Record:
     """A 30-epoch record of `case` in run `run_index`, slightly different every night."""
     run_id = RUNS[run_index]
     environment = {
@@ -75,13 +71,17 @@ def make_record(run_index: int, case: Case) -> Record:
         "git_commit": "abc1234def56",
     }
     if case == SKIPPED:
-        return Record(
-            run_id=run_id,
-            case=case,
-            trigger="scheduled",
-            started_at=started(run_index).isoformat(),
+        return make_record(
+            run_id,
+            case,
             status="skipped",
             reason=SKIP_REASON,
+            trigger="scheduled",
+            started_at=nightly(run_index),
+            epochs=0,
+            steady=None,
+            peak_rss_bytes=None,
+            dataset_sha256=None,
             environment=environment,
         )
     steady, overhead, rss_mib, mae = PROFILE[case]
@@ -92,26 +92,21 @@ def make_record(run_index: int, case: Case) -> Record:
         rss_mib += 150
     seconds = [steady * drift * (1 + 0.03 * math.sin(e)) for e in range(1, EPOCHS + 1)]
     seconds[0] += overhead
-    record = Record(
-        run_id=run_id,
-        case=case,
+    return make_record(
+        run_id,
+        case,
         trigger="scheduled",
-        started_at=(started(run_index) + timedelta(minutes=len(PROFILE))).isoformat(),
-        epochs=[
-            EpochMetric(e, s, mae + 0.9 * math.exp(-e / 4) + 0.001 * run_index)
-            for e, s in zip(range(1, EPOCHS + 1), seconds, strict=True)
-        ],
-        total_seconds=sum(seconds),
+        started_at=nightly(run_index) + timedelta(minutes=len(PROFILE)),
+        epoch_seconds=seconds,
+        train_mae=[mae + 0.9 * math.exp(-e / 4) + 0.001 * run_index for e in range(1, EPOCHS + 1)],
         peak_rss_bytes=rss_mib * MIB + run_index * 4096,
-        eval=[
+        eval_metrics=[
             EvalMetric(b, round(0.29 + (mae - 0.37) * 2 + 0.3 / b, 6), round(mae + 0.2 / b, 6))
             for b in (10, 20, 30)
         ],
         dataset_sha256="a" * 64,
         environment=environment,
     )
-    record.finalize_timing()
-    return record
 
 
 @pytest.fixture(scope="module")
@@ -127,18 +122,18 @@ def build(url: str) -> Sample:
     """Store the five runs, their validations, flags and one acknowledgement at `url`."""
     cases = [*PROFILE, SKIPPED]
     for index, run_id in enumerate(RUNS):
-        ensure_run(run_id, trigger="scheduled", started_at=started(index), url=url)
+        ensure_run(run_id, trigger="scheduled", started_at=nightly(index), url=url)
         report = ValidationReport(
             success=True,
             statistics={"evaluated_expectations": 15, "unsuccessful_expectations": 0},
             failures=[],
             dataset_sha256="a" * 64,
-            validated_at=started(index).isoformat(),
+            validated_at=nightly(index).isoformat(),
         )
         store_validation(run_id, report, url=url)
         for case in cases:
-            store_record(make_record(index, case), url=url)
-        finish_run(run_id, finished_at=started(index) + timedelta(hours=1), url=url)
+            store_record(sample_record(index, case), url=url)
+        finish_run(run_id, finished_at=nightly(index) + timedelta(hours=1), url=url)
     with get_engine(url).begin() as conn:
         flags = [
             _flag(4, REGRESSED, "steady_epoch_seconds", 0.60, 0.4545),
@@ -153,7 +148,7 @@ def build(url: str) -> Sample:
                 "metric": "peak_rss_bytes",
                 "from_run_id": RUNS[2],
                 "note": "TensorFlow 2.21 raised memory; new level accepted",
-                "created_at": started(2) + timedelta(hours=5),
+                "created_at": nightly(2) + timedelta(hours=5),
             },
         )
     return Sample(url=url, runs=list(RUNS), latest=LATEST, cases=cases)
@@ -180,5 +175,5 @@ def _flag(
         "label": label,
         "detector_version": "test-1",
         "change_point_run_id": RUNS[run_index],
-        "created_at": started(run_index) + timedelta(hours=2),
+        "created_at": nightly(run_index) + timedelta(hours=2),
     }

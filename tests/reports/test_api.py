@@ -32,9 +32,9 @@ def test_importing_the_package_loads_no_plotting_web_or_framework_module() -> No
     assert json.loads(out) == []
 
 
-def test_alert_labels_are_detections_blocking_labels_and_suspected() -> None:
-    from bench.analysis.policy import BLOCKING_LABELS, LABELS
-    from bench.reports.snapshot import ALERT_LABELS
+def test_alert_labels_are_blocking_labels_of_series_and_suspected() -> None:
+    from bench.records import ALERT_LABELS, BLOCKING_LABELS, FLAG_LABELS
 
-    assert set(ALERT_LABELS) == set(BLOCKING_LABELS) | {"suspected"}
-    assert set(ALERT_LABELS) <= set(LABELS)
+    assert set(ALERT_LABELS) == (BLOCKING_LABELS - {"failed", "missing"}) | {"suspected"}
+    assert set(ALERT_LABELS) <= set(FLAG_LABELS)
+    assert set(FLAG_LABELS) >= BLOCKING_LABELS

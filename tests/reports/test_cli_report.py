@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_warehouse import RUNS, Sample
 
 from bench.cli import main
+from tests.reports.sample_warehouse import RUNS, Sample
 
 
 @pytest.fixture
@@ -43,7 +43,22 @@ def test_unknown_run_is_one_line_and_exit_1(
 ) -> None:
     assert main(["report", "--run", "nope"]) == 1
     err = capsys.readouterr().err
-    assert err == "bench report: error: no results for run 'nope' in the warehouse\n"
+    assert err.startswith("bench report: error: no run 'nope' in the warehouse; ")
+    assert err.count("\n") == 1
+
+
+def test_a_bug_in_the_report_is_not_passed_off_as_a_user_error(
+    warehouse_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A KeyError is a bug, not a missing run: its traceback must reach the user."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("speedups")
+
+    monkeypatch.setattr("bench.reports.write_report", broken)
+    with pytest.raises(KeyError, match="speedups"):
+        main(["report", "--run", RUNS[0]])
+    assert "error:" not in capsys.readouterr().err
 
 
 def test_empty_warehouse_is_one_line_and_exit_1(tmp_path: Path) -> None:

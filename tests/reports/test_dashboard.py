@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException, Request
 from fastapi.testclient import TestClient
-from html_tables import table
-from sample_warehouse import ACKED, IMPROVED, REGRESSED, RUNS, Sample
 
 from bench.reports import formatting as fmt
 from bench.reports.dashboard import create_app
 from bench.warehouse import compare_runs
+from tests.reports.html_tables import table
+from tests.reports.sample_warehouse import ACKED, IMPROVED, REGRESSED, RUNS, Sample
 
 USER = {"x-test-user": "alice"}
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -52,6 +52,14 @@ def test_an_older_run_is_shown_on_request(client: TestClient) -> None:
     assert page.status_code == 200
     assert f"Run {RUNS[0]}" in page.text and "(latest)" not in page.text
     assert client.get("/", params={"run": "nope"}).status_code == 404
+
+
+def test_the_run_page_shows_the_runs_verdict(client: TestClient, sample: Sample) -> None:
+    latest = client.get("/").text
+    assert '<p id="verdict"' in latest and 'data-red="true"' in latest
+    assert f"regression {REGRESSED.name} steady_epoch_seconds" in latest
+    quiet = client.get("/", params={"run": RUNS[0]}).text
+    assert 'data-red="false"' in quiet and 'data-red="true"' not in quiet
 
 
 def test_run_charts_are_pngs(client: TestClient, sample: Sample) -> None:
@@ -95,6 +103,26 @@ def test_compare_shows_the_warehouse_ratios(client: TestClient, sample: Sample) 
     assert f'data-case="{REGRESSED.name}"' in page.text
     assert f"{ratio:.3f}" in page.text
     assert client.get("/compare", params={"a": RUNS[0], "b": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "broken", ["bench.reports.dashboard.run_context", "bench.reports.data.run_snapshot"]
+)
+def test_a_bug_behind_a_page_is_a_500_while_an_unknown_run_stays_a_404(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch, broken: str
+) -> None:
+    app = create_app(authorize=stand_in_login, url=sample.url)
+    client = TestClient(app, headers=USER, raise_server_exceptions=False)
+    assert client.get("/", params={"run": "nope"}).status_code == 404
+
+    def raise_key_error(*args: object, **kwargs: object) -> None:
+        raise KeyError("speedups")
+
+    monkeypatch.setattr(broken, raise_key_error)
+    for path in ("/", "/charts/run/timing.png"):
+        response = client.get(path, params={"run": sample.latest})
+        assert response.status_code == 500, path
+        assert "Not found" not in response.text, path
 
 
 def test_without_login_nothing_is_served(sample: Sample) -> None:

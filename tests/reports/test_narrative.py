@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.config import Case
-from bench.records import EvalMetric, Record
-from bench.reports import formatting as fmt
+from bench.measure import MIB
+from bench.records import (
+    Acknowledgement,
+    EvalMetric,
+    Flag,
+    Record,
+    RunInfo,
+    with_acknowledgements,
+)
 from bench.reports.narrative import Speedup, environment_summary, findings, speedups
-from bench.reports.snapshot import Acknowledgement, Flag, RunInfo, RunSnapshot, acknowledge
+from bench.reports.snapshot import RunSnapshot
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -33,7 +40,7 @@ def record(
         reason=None if status == "ok" else "no CUDA device",
         steady_epoch_seconds=steady,
         compile_seconds=compile_s,
-        peak_rss_bytes=rss_mib * fmt.MIB,
+        peak_rss_bytes=rss_mib * MIB,
         eval=[EvalMetric(30, 0.3, mae)] if mae is not None else [],
     )
 
@@ -126,8 +133,18 @@ def test_skipped_and_failed_cases_are_reported_with_their_reason() -> None:
 def flag(
     created: datetime, metric: str = "steady_epoch_seconds", label: str = "regression"
 ) -> Flag:
-    return Flag("run-1", Case("torch", "compile", "cpu"), metric, label, 0.6, 0.45, 33.3, 8.0,
-                "v1", None, created)  # fmt: skip
+    return Flag(
+        run_id="run-1",
+        case=Case("torch", "compile", "cpu"),
+        metric=metric,
+        label=label,
+        detector_version="v1",
+        value=0.6,
+        baseline_value=0.45,
+        change_pct=33.3,
+        z_score=8.0,
+        created_at=created,
+    )
 
 
 def ack(created: datetime, metric: str = "steady_epoch_seconds") -> Acknowledgement:
@@ -137,7 +154,7 @@ def ack(created: datetime, metric: str = "steady_epoch_seconds") -> Acknowledgem
 def test_an_acknowledgement_covers_earlier_flags_of_its_case_and_metric_only() -> None:
     early, late = flag(T0), flag(T0 + timedelta(days=2))
     other_metric = flag(T0, metric="peak_rss_bytes")
-    marked = acknowledge([early, late, other_metric], [ack(T0 + timedelta(days=1))])
+    marked = with_acknowledgements([early, late, other_metric], [ack(T0 + timedelta(days=1))])
     assert [f.is_open for f in marked] == [False, True, True]
     assert not flag(T0, label="improvement").is_open
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from html_tables import pairs, table, tables, tables_by_case
-from sample_warehouse import ACKED, REGRESSED, RUNS, SKIP_REASON, Sample
 
 from bench.config import Case
 from bench.records import EpochMetric, EvalMetric, Record
 from bench.reports import formatting as fmt
 from bench.reports import write_report
-from bench.warehouse import get_engine, results_for_run, series_history, store_record
+from bench.warehouse import NotFound, get_engine, results_for_run, series_history, store_record
 from bench.warehouse.models import EPOCHS, RESULTS
+from tests.reports.html_tables import pairs, table, tables, tables_by_case
+from tests.reports.sample_warehouse import ACKED, REGRESSED, RUNS, SKIP_REASON, Sample
 
 SECTIONS = ("findings", "speed", "accuracy", "cases", "history", "environment", "validation")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -120,6 +120,13 @@ def test_history_marks_flags_and_acknowledgements(report: tuple[Path, str], samp
     ]
 
 
+def test_the_verdict_is_red_with_the_blocking_flags_as_reasons(report: tuple[Path, str]) -> None:
+    html = report[1]
+    assert '<p id="verdict"' in html and 'data-red="true"' in html
+    assert f"run {RUNS[-1]} is red: 1 blocking flag(s)" in html
+    assert f"regression {REGRESSED.name} steady_epoch_seconds" in html
+
+
 def test_environment_and_validation_summaries(report: tuple[Path, str]) -> None:
     environment = pairs(report[1], "environment")
     assert environment["python"] == "3.11.7"
@@ -140,12 +147,10 @@ def test_text_from_the_warehouse_is_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_unknown_runs_and_empty_warehouses_are_lookup_errors(
-    tmp_path: Path, sample: Sample
-) -> None:
-    with pytest.raises(LookupError, match="no results for run 'nope'"):
+def test_unknown_runs_and_empty_warehouses_are_not_found(tmp_path: Path, sample: Sample) -> None:
+    with pytest.raises(NotFound, match="no run 'nope' in the warehouse"):
         write_report("nope", tmp_path, url=sample.url)
-    with pytest.raises(LookupError, match="no results yet"):
+    with pytest.raises(NotFound, match="no results yet"):
         write_report(None, tmp_path, url=f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(ValueError, match="at least 1"):
         write_report(None, tmp_path, url=sample.url, history=0)
@@ -175,3 +180,5 @@ def test_a_short_run_with_a_failed_case_still_reports(tmp_path: Path) -> None:
     assert "1 case(s) failed: torch-compile-cpu (loss became NaN at epoch 2)." in html
     failed = next(row for row in table(html, "results") if row["status"] == "failed")
     assert failed["reason"] == "loss became NaN at epoch 2"
+    # never judged by detection, yet red: the failed record is a blocking reason
+    assert 'data-red="true"' in html and "failed torch-compile-cpu status" in html

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bench.records import Record
 from bench.warehouse import (
+    NotFound,
     compare_runs,
     ensure_run,
     latest_results,
@@ -19,13 +19,9 @@ from bench.warehouse import (
     store_record,
     upgrade,
 )
+from tests.builders import nightly
 
-T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 EAGER, COMPILE = ("torch", "eager", "cpu"), ("torch", "compile", "cpu")
-
-
-def night(n: int) -> datetime:
-    return T0 + timedelta(days=n)
 
 
 def test_empty_warehouse_has_no_latest_run(warehouse_url: str) -> None:
@@ -36,9 +32,9 @@ def test_empty_warehouse_has_no_latest_run(warehouse_url: str) -> None:
 def test_latest_run_is_the_newest_with_results(
     warehouse_url: str, record_factory: Callable[..., Record]
 ) -> None:
-    store_record(record_factory("old", started_at=night(0)), url=warehouse_url)
-    store_record(record_factory("new", started_at=night(1)), url=warehouse_url)
-    ensure_run("started-no-results", trigger="scheduled", started_at=night(2), url=warehouse_url)
+    store_record(record_factory("old", started_at=nightly(0)), url=warehouse_url)
+    store_record(record_factory("new", started_at=nightly(1)), url=warehouse_url)
+    ensure_run("started-no-results", trigger="scheduled", started_at=nightly(2), url=warehouse_url)
     assert latest_run_id(warehouse_url) == "new"
     assert [r["run_id"] for r in results_for_run("new", warehouse_url)] == ["new"]
     assert results_for_run("missing", warehouse_url) == []
@@ -47,20 +43,22 @@ def test_latest_run_is_the_newest_with_results(
 def test_latest_results_is_each_cases_most_recent_run(
     warehouse_url: str, record_factory: Callable[..., Record]
 ) -> None:
-    store_record(record_factory("n1", EAGER, started_at=night(1), steady=1.0), url=warehouse_url)
-    store_record(record_factory("n1", COMPILE, started_at=night(1)), url=warehouse_url)
+    store_record(record_factory("n1", EAGER, started_at=nightly(1), steady=1.0), url=warehouse_url)
+    store_record(record_factory("n1", COMPILE, started_at=nightly(1)), url=warehouse_url)
     store_record(
-        record_factory("n1", ("torch", "eager", "gpu"), started_at=night(1)), url=warehouse_url
+        record_factory("n1", ("torch", "eager", "gpu"), started_at=nightly(1)), url=warehouse_url
     )
     store_record(
-        record_factory("n2", EAGER, started_at=night(2), status="failed"), url=warehouse_url
+        record_factory("n2", EAGER, started_at=nightly(2), status="failed"), url=warehouse_url
     )
     # Same start time: the greater run_id wins, deterministically.
     store_record(
-        record_factory("n3a", ("tensorflow", "xla", "gpu"), started_at=night(3)), url=warehouse_url
+        record_factory("n3a", ("tensorflow", "xla", "gpu"), started_at=nightly(3)),
+        url=warehouse_url,
     )
     store_record(
-        record_factory("n3b", ("tensorflow", "xla", "gpu"), started_at=night(3)), url=warehouse_url
+        record_factory("n3b", ("tensorflow", "xla", "gpu"), started_at=nightly(3)),
+        url=warehouse_url,
     )
 
     latest = {(r["framework"], r["mode"], r["device"]): r for r in latest_results(warehouse_url)}
@@ -83,9 +81,9 @@ def test_series_history_is_one_case_oldest_first(
 ) -> None:
     for n in (3, 1, 2, 0):  # stored out of order
         store_record(
-            record_factory(f"n{n}", EAGER, started_at=night(n), steady=1 + n), url=warehouse_url
+            record_factory(f"n{n}", EAGER, started_at=nightly(n), steady=1 + n), url=warehouse_url
         )
-    store_record(record_factory("n9", COMPILE, started_at=night(9)), url=warehouse_url)
+    store_record(record_factory("n9", COMPILE, started_at=nightly(9)), url=warehouse_url)
 
     series = series_history(*EAGER, url=warehouse_url)
     assert [(s["run_id"], s["value"]) for s in series] == [
@@ -121,7 +119,7 @@ def test_compare_runs_gives_per_case_ratios(
         None,
         None,
     )
-    with pytest.raises(LookupError, match="no results for run 'zzz'"):
+    with pytest.raises(NotFound, match="no results for run 'zzz'"):
         compare_runs("a", "zzz", warehouse_url)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bench.records import Record, ValidationFailure, ValidationReport
 from bench.warehouse import (
+    NotFound,
     WarehouseUnavailable,
     ensure_run,
     finish_run,
@@ -135,7 +136,7 @@ def test_ensure_and_finish_run(warehouse_url: str, record_factory: Callable[...,
     [run] = rows(warehouse_url, "SELECT * FROM benchmark_runs")
     assert (run["trigger"], run["code_version"]) == ("scheduled", "v2")
     assert run["dataset_sha256"] == "d" * 64
-    with pytest.raises(LookupError, match="no run 'nope'"):
+    with pytest.raises(NotFound, match="no run 'nope'"):
         finish_run("nope", url=warehouse_url)
 
 
@@ -158,7 +159,7 @@ def test_store_validation_is_idempotent_and_sets_the_outcome(warehouse_url: str)
     assert rows(warehouse_url, "SELECT validation_outcome FROM benchmark_runs")[0] == {
         "validation_outcome": "passed"
     }
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         store_validation("nope", failed, url=warehouse_url)
 
 

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,9 @@ import pytest
 from bench.cli import main
 from bench.records import Record
 from bench.warehouse import results_for_run, spool_dir, store_record
+from tests.builders import nightly
 
 UNREACHABLE = "postgresql+psycopg://u:secret@127.0.0.1:1/x"
-T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -32,7 +31,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def two_runs(warehouse_url: str, record_factory: Callable[..., Record]) -> str:
     for n, steady in ((0, 0.5), (1, 0.6)):
         for case in (("torch", "eager", "cpu"), ("tensorflow", "function", "cpu")):
-            record = record_factory(f"n{n}", case, started_at=T0 + timedelta(days=n), steady=steady)
+            record = record_factory(f"n{n}", case, started_at=nightly(n), steady=steady)
             store_record(record, url=warehouse_url)
     return warehouse_url
 

@@ -1,0 +1,1 @@
+"""Offline tools behind BENCHMARKS.md: simulations, bounds and scale checks (not shipped)."""
