@@ -225,6 +225,13 @@ FLAG_LABELS: tuple[str, ...] = (
 BLOCKING_LABELS: frozenset[str] = frozenset(
     {"regression", "drift", "departure", "failed", "missing"}
 )
+# The pseudo-metric of flags about a case's status rather than a number, and what they say.
+STATUS_METRIC = "status"
+STATUS_MEANINGS: dict[str, str] = {
+    "failed": "the case failed; its reason is in `bench results`",
+    "missing": "no result stored: validation failed or its task died",
+    "skipped": "skipped now, but not in its previous result",
+}
 # Flags that ask a person to look at a series until someone acknowledges it (`bench ack`).
 ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected")
 
@@ -291,6 +298,8 @@ class Flag:
             details.append(f"z {self.z_score:.1f}")
         if self.change_point_run_id:
             details.append(f"since run {self.change_point_run_id}")
+        if self.metric == STATUS_METRIC and self.label in STATUS_MEANINGS:
+            details.append(STATUS_MEANINGS[self.label])
         return text + (f" ({', '.join(details)})" if details else "")
 
     def to_dict(self) -> dict[str, Any]:

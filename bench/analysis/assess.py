@@ -16,12 +16,11 @@ from bench.analysis.decision import Judgement, Point, decide, series_stream, spl
 from bench.analysis.policy import (
     ACCURACY_METRICS,
     DETECTOR_VERSION,
-    STATUS_METRIC,
     DetectionConfig,
     MetricPolicy,
 )
 from bench.config import Case
-from bench.records import CaseResult, Flag
+from bench.records import STATUS_METRIC, CaseResult, Flag
 
 SHIFT_LABELS = frozenset({"regression", "suspected", "improvement"})
 

@@ -13,8 +13,7 @@ from bench.config import EVAL_BUDGETS
 
 DETECTOR_VERSION = "robust-lr-3"
 
-# Pseudo-metrics for flags that are not about a number of the series.
-STATUS_METRIC = "status"
+# Flags that compare a compiled mode's test error with eager's (metric accuracy_vs_eager:...).
 ACCURACY_METRICS: tuple[str, ...] = ("test_mae_30", "test_mse_30")
 
 

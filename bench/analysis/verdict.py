@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench.analysis.policy import DETECTOR_VERSION, STATUS_METRIC
-from bench.records import FLAG_LABELS, Flag, Record
+from bench.analysis.policy import DETECTOR_VERSION
+from bench.records import FLAG_LABELS, STATUS_METRIC, Flag, Record
 
 SUMMARY_LINES = 10
 

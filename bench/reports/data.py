@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from bench.config import Case
+from bench.config import EVAL_BUDGETS, Case
 from bench.records import ALERT_LABELS, Flag, RunInfo
 from bench.reports.snapshot import RunSnapshot, SeriesHistory, SeriesPoint
 from bench.warehouse import (
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 # Budgets tried, in order, for a series' test MAE: the longest one the runs reached.
-TEST_MAE_METRICS: tuple[str, ...] = ("test_mae_30", "test_mae_20", "test_mae_10")
+TEST_MAE_METRICS: tuple[str, ...] = tuple(f"test_mae_{b}" for b in sorted(EVAL_BUDGETS)[::-1])
 
 
 @contextmanager

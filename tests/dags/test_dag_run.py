@@ -112,7 +112,7 @@ def test_invalid_dataset_stops_the_run_before_training(
         assert states[task_id] == "upstream_failed", states
     # It ran although everything upstream failed, and its verdict turned the run red.
     assert states["detect_regressions"] == "failed"
-    assert "cases without a result" in outcome["output"]
+    assert "missing torch-eager-cpu status (no result stored" in outcome["output"]
     assert "dataset validation failed" in outcome["output"]
     assert "HouseAge" in outcome["output"]
 
