@@ -2,7 +2,8 @@
 
 RunSettings.from_env and state_dir read the run's BENCH_* variables; a few others are read
 where they are used: the warehouse URL (bench.warehouse.engine), the alert webhook
-(bench.analysis.alerting), the compile cache (bench.runner), the data home (bench.data.loading).
+(bench.analysis.alerting), the compile cache (bench.runner), the data home (bench.data.loading),
+the GPU check's hooks (bench.frameworks.base.CheckHooks).
 """
 
 from __future__ import annotations

@@ -35,6 +35,12 @@ def data_home() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def compile_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warm inductor cache for the whole session: compile cases then cost ~10 s, not ~30 s."""
+    return tmp_path_factory.mktemp("inductor")
+
+
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every connection attempt and DNS lookup raises OSError; returns the attempted addresses."""

@@ -13,7 +13,8 @@ from torch import nn
 
 from bench.config import WORKLOAD, Case
 from bench.data.loading import Split
-from bench.frameworks.base import CaseSkipped
+from bench.frameworks.base import CaseSkipped, CheckHooks
+from bench.measure import MIB
 
 COMPILE_MODES = {
     "compile": "default",
@@ -81,12 +82,21 @@ class TorchTrainer:
         self.y_train = torch.from_numpy(split.y_train).to(self.device)
         self.x_test = torch.from_numpy(split.x_test).to(self.device)
         self.y_test = torch.from_numpy(split.y_test).to(self.device)
+        self.hooks = CheckHooks.from_env()
+        # Allocated, never written: it counts in max_memory_allocated without queuing a kernel.
+        self.ballast = (
+            torch.empty(self.hooks.ballast_mib * MIB, dtype=torch.uint8, device=self.device)
+            if self.hooks.ballast_mib
+            else None
+        )
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
 
     def train_epoch(self, order: np.ndarray) -> float:
+        if self.hooks.extra_sync:
+            self._sync()
         self.model.train()
         index = torch.from_numpy(order).to(self.device)
         # One gather per epoch; batches are views, so no per-step host work or copies.
@@ -104,6 +114,8 @@ class TorchTrainer:
             losses.append(loss.detach())
         mean = torch.stack(losses).mean().item()  # .item() waits for the device
         self._sync()
+        if self.hooks.extra_sync:
+            self._sync()  # a second wait at the clock read: epoch times must not change
         return float(mean)
 
     @torch.no_grad()
@@ -131,6 +143,11 @@ class TorchTrainer:
             env["compile_cache"] = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
             # Graphs dynamo compiled: more than one means a recompile (e.g. a new batch shape).
             env["compiled_graphs"] = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        if self.cuda_graphs:
+            # Compiled graphs that fell back to running without CUDA graphs (0: all replayed).
+            env["cudagraph_skips"] = torch._dynamo.utils.counters["inductor"]["cudagraph_skips"]
+        if self.hooks.active():
+            env["check_hooks"] = self.hooks.active()
         if self.device.type == "cuda":
             env["gpu_name"] = torch.cuda.get_device_name(0)
             env["cuda_version"] = torch.version.cuda

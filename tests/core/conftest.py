@@ -7,12 +7,6 @@ import pytest
 from bench.config import RunSettings
 
 
-@pytest.fixture(scope="session")
-def compile_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One warm inductor cache for the whole session: compile cases then cost ~10 s, not ~30 s."""
-    return tmp_path_factory.mktemp("inductor")
-
-
 @pytest.fixture
 def settings(data_home: Path, compile_cache: Path, monkeypatch: pytest.MonkeyPatch) -> RunSettings:
     monkeypatch.setenv("BENCH_COMPILE_CACHE", str(compile_cache))
