@@ -9,13 +9,15 @@ the GPU check's hooks (bench.frameworks.base.CheckHooks).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 FRAMEWORK_MODES: dict[str, tuple[str, ...]] = {
     "torch": ("eager", "compile", "compile-reduce-overhead", "compile-max-autotune"),
     "tensorflow": ("eager", "function", "xla"),
 }
+# torch modes that replay CUDA graphs on a GPU (on CPU they compile like the default mode).
+CUDA_GRAPH_MODES: tuple[str, ...] = ("compile-reduce-overhead", "compile-max-autotune")
 DEVICES: tuple[str, ...] = ("cpu", "gpu")
 TRIGGERS: tuple[str, ...] = ("scheduled", "manual", "cli")
 # Epochs after which the test set is evaluated: the published protocol's budgets.
@@ -104,6 +106,8 @@ class RunSettings:
     threads: int = 1
     data_home: str | None = None
     timeout_seconds: float = 3600.0
+    # Variables set in the worker's environment on top of this one (the GPU check's hooks).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:

@@ -35,6 +35,7 @@ def worker_env(settings: RunSettings, compile_cache: str | None) -> dict[str, st
     env["PYTHONUNBUFFERED"] = "1"
     if compile_cache:
         env["TORCHINDUCTOR_CACHE_DIR"] = compile_cache
+    env.update(settings.extra_env)
     return env
 
 

@@ -14,14 +14,13 @@ Airflow (the GPU machine has no SQLAlchemy or Airflow).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +36,6 @@ from benchmarks.gpu_check_plan import (
     EPOCHS,
     GPU_LIMITS,
     NOT_CHECKABLE,
-    PROBE_ENV,
     Assertion,
     Step,
     assess,
@@ -105,7 +103,10 @@ def run_check(*, dry_run: bool, travel_dir: Path, out_dir: Path | None) -> int:
             continue
         timeout = min(limits.case_s, left)
         began = time.monotonic()
-        record = _run_step(step, dataclasses.replace(settings, timeout_seconds=timeout), run_id)
+        step_settings = dataclasses.replace(
+            settings, timeout_seconds=timeout, extra_env=step.hook_env
+        )
+        record = run_case(step.case, step_settings, run_id=run_id, trigger="manual")
         progress.results[step] = record
         progress.process_seconds[step] = time.monotonic() - began
         if not step.probe:
@@ -125,26 +126,6 @@ def run_check(*, dry_run: bool, travel_dir: Path, out_dir: Path | None) -> int:
     if progress.note:
         return 2
     return 1 if any(a.outcome == "fail" for a in assertions) else 0
-
-
-@contextlib.contextmanager
-def _hooks(env: Mapping[str, str]) -> Iterator[None]:
-    """The step's check hooks, and no other, in the environment the worker inherits."""
-    names = {name for probe in PROBE_ENV.values() for name in probe}
-    saved = {name: os.environ.pop(name, None) for name in names}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-
-
-def _run_step(step: Step, settings: RunSettings, run_id: str) -> Record:
-    with _hooks(step.hook_env):
-        return run_case(step.case, settings, run_id=run_id, trigger="manual")
 
 
 def _line(step: Step, record: Record, progress: Progress) -> str:

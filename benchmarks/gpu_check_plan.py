@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench.config import FRAMEWORK_MODES, Case
+from bench.config import CUDA_GRAPH_MODES, FRAMEWORK_MODES, Case
 from bench.frameworks.base import BALLAST_ENV, EXTRA_SYNC_ENV
 from bench.measure import MIB
 from bench.records import Record
@@ -34,7 +34,6 @@ PROBE_CASE: dict[str, tuple[str, str]] = {
     "ballast": ("torch", "eager"),
     "sync": ("torch", "compile-reduce-overhead"),
 }
-CUDA_GRAPH_MODES = ("compile-reduce-overhead", "compile-max-autotune")
 # Compiled modes run the same math in another order (tests/core/test_accuracy.py allows the same).
 MAE_TOLERANCE, MSE_TOLERANCE = 0.01, 0.02
 BALLAST_TOLERANCE_MIB = 10
@@ -82,7 +81,9 @@ class Step:
 
     @property
     def hook_env(self) -> dict[str, str]:
-        return PROBE_ENV[self.probe] if self.probe else {}
+        """Every hook variable for the worker: this probe's set, the others empty (off)."""
+        off = {name: "" for env in PROBE_ENV.values() for name in env}
+        return {**off, **(PROBE_ENV[self.probe] if self.probe else {})}
 
 
 @dataclass(frozen=True)

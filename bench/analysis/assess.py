@@ -122,9 +122,9 @@ def status_flags(
         ):
             label = "skipped"
         if label:
-            flags.append(_new_flag(run_id, result.case, STATUS_METRIC, label, result.fingerprint))
+            flags.append(new_flag(run_id, result.case, STATUS_METRIC, label, result.fingerprint))
     for case in sorted(set(planned) - seen):
-        flags.append(_new_flag(run_id, case, STATUS_METRIC, "missing"))
+        flags.append(new_flag(run_id, case, STATUS_METRIC, "missing"))
     return flags
 
 
@@ -144,7 +144,7 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
             if change > config.accuracy_tolerance:
                 kind, budget = metric.removeprefix("test_").rsplit("_", 1)
                 flags.append(
-                    _new_flag(
+                    new_flag(
                         result.run_id,
                         case,
                         f"accuracy_vs_eager:test_{kind}@{budget}",
@@ -163,7 +163,7 @@ def _point(result: CaseResult, metric: str) -> Point:
     return Point(result.run_id, value, result.scheduled, result.started_at)
 
 
-def _new_flag(
+def new_flag(
     run_id: str,
     case: Case,
     metric: str,
@@ -171,6 +171,7 @@ def _new_flag(
     fingerprint: str | None = None,
     **numbers: float | str | None,
 ) -> Flag:
+    """A flag of this detector version; `numbers` are the optional numeric fields."""
     return Flag(
         run_id=run_id,
         case=case,
@@ -195,7 +196,7 @@ def _flag(
 ) -> Flag:
     if baseline_value is None and judgement.baseline is not None:
         baseline_value = judgement.baseline.centre
-    return _new_flag(
+    return new_flag(
         judged.run_id,
         judged.case,
         metric,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench.analysis.policy import DETECTOR_VERSION
+from bench.analysis.assess import new_flag
 from bench.records import FLAG_LABELS, STATUS_METRIC, Flag, Record
 
 SUMMARY_LINES = 10
@@ -45,15 +45,7 @@ def run_verdict(run_id: str, flags: Iterable[Flag], records: Sequence[Record] = 
     flagged = {(f.case, f.label) for f in flags}
     for record in records:
         if record.status == "failed" and (record.case, "failed") not in flagged:
-            flags.append(
-                Flag(
-                    run_id=run_id,
-                    case=record.case,
-                    metric=STATUS_METRIC,
-                    label="failed",
-                    detector_version=DETECTOR_VERSION,
-                )
-            )
+            flags.append(new_flag(run_id, record.case, STATUS_METRIC, "failed"))
     blocking = sorted((f for f in flags if f.blocking), key=_severity)
     return Verdict(run_id, tuple(blocking))
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.config import WORKLOAD, Case
+from bench.config import CUDA_GRAPH_MODES, WORKLOAD, Case
 from bench.data.loading import Split
 from bench.frameworks.base import CaseSkipped, CheckHooks
 from bench.measure import MIB
@@ -72,11 +72,7 @@ class TorchTrainer:
             if case.mode in COMPILE_MODES
             else self.model
         )
-        # On GPU these modes replay CUDA graphs (on CPU they compile like the default mode).
-        self.cuda_graphs = self.device.type == "cuda" and case.mode in (
-            "compile-reduce-overhead",
-            "compile-max-autotune",
-        )
+        self.cuda_graphs = self.device.type == "cuda" and case.mode in CUDA_GRAPH_MODES
         self.loss_fn = nn.L1Loss()
         self.x_train = torch.from_numpy(split.x_train).to(self.device)
         self.y_train = torch.from_numpy(split.y_train).to(self.device)

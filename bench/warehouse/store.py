@@ -23,6 +23,7 @@ from bench.serialize import finite, json_safe
 from bench.warehouse.engine import NotFound, WarehouseUnavailable, connect, get_engine
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.models import ACKNOWLEDGEMENTS, EPOCHS, FLAGS, RESULTS, RUNS, VALIDATIONS
+from bench.warehouse.runs import read_run
 
 runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
 RESULT_KEY = ("run_id", "framework", "mode", "device")
@@ -203,8 +204,6 @@ def write_flags(conn: Connection, run_id: str, flags: Iterable[Flag]) -> int:
 
 def add_acknowledgement(conn: Connection, ack: Acknowledgement) -> None:
     """Store one acknowledgement; NotFound when its first run is not in the warehouse."""
-    from bench.warehouse.runs import read_run
-
     read_run(conn, ack.from_run_id)
     conn.execute(sa.insert(ACKNOWLEDGEMENTS).values(**ack.to_dict()))
 
