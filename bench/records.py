@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 from bench.config import Case
 from bench.serialize import json_safe, to_json, write_atomic
+from bench.uncertainty import Estimate, median_interval
 
 SCHEMA_VERSION = 1
 STATUSES: tuple[str, ...] = ("ok", "skipped", "failed")
@@ -68,27 +68,63 @@ class Record:
     epochs: list[EpochMetric] = field(default_factory=list)
     compile_seconds: float | None = None
     steady_epoch_seconds: float | None = None
+    # 95% interval of the steady median and the coefficient of variation (bench.uncertainty):
+    # over epochs 2..N of one process, or over the repeats in a case's summary.
+    steady_ci_low: float | None = None
+    steady_ci_high: float | None = None
+    steady_cv: float | None = None
     total_seconds: float | None = None
     peak_rss_bytes: int | None = None
     peak_device_bytes: int | None = None
     eval: list[EvalMetric] = field(default_factory=list)
     dataset_sha256: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    # This record is repeat `repeat` of `repeats` fresh processes of its case in the run.
+    repeat: int = 1
+    repeats: int = 1
+    # Seconds of the fixed reference workload on the case's cores (bench.calibration).
+    reference_seconds: float | None = None
+    # What the case ran under (bench.conditions): cores, load, other processes' CPU time.
+    conditions: dict[str, Any] = field(default_factory=dict)
+    noisy: str | None = None  # why the measurement was disturbed; None when it was not
     schema_version: int = SCHEMA_VERSION
 
     def finalize_timing(self) -> None:
-        """Derive steady and compile seconds from the per-epoch times.
+        """Derive steady and compile seconds, and the steady interval, from the epoch times.
 
         Steady = median of epochs after the first; compile = first epoch beyond steady
         (tracing, compilation, allocator warm-up). With a single epoch there is no steady state.
         """
         seconds = [e.seconds for e in self.epochs]
         if len(seconds) >= 2:
-            self.steady_epoch_seconds = statistics.median(seconds[1:])
+            steady = median_interval(seconds[1:])
+            self.steady_epoch_seconds = steady.value
+            self.steady_ci_low, self.steady_ci_high = steady.low, steady.high
+            self.steady_cv = steady.cv
             self.compile_seconds = max(0.0, seconds[0] - self.steady_epoch_seconds)
         else:
             self.steady_epoch_seconds = None
+            self.steady_ci_low = self.steady_ci_high = self.steady_cv = None
             self.compile_seconds = None
+
+    @property
+    def steady(self) -> Estimate | None:
+        """The steady epoch time with its interval; None without a steady state."""
+        if self.steady_epoch_seconds is None:
+            return None
+        samples = self.repeats if self.repeats > 1 else max(len(self.epochs) - 1, 1)
+        return Estimate(
+            self.steady_epoch_seconds,
+            self.steady_ci_low,
+            self.steady_ci_high,
+            self.steady_cv,
+            samples,
+        )
+
+    @property
+    def steady_epochs(self) -> int:
+        """How many steady epochs (2..N) each process measured."""
+        return max(len(self.epochs) - 1, 0)
 
     @property
     def environment_fingerprint(self) -> str:
@@ -126,12 +162,20 @@ class Record:
             epochs=[EpochMetric(**e) for e in data.get("epochs") or []],
             compile_seconds=data.get("compile_seconds"),
             steady_epoch_seconds=data.get("steady_epoch_seconds"),
+            steady_ci_low=data.get("steady_ci_low"),
+            steady_ci_high=data.get("steady_ci_high"),
+            steady_cv=data.get("steady_cv"),
             total_seconds=data.get("total_seconds"),
             peak_rss_bytes=data.get("peak_rss_bytes"),
             peak_device_bytes=data.get("peak_device_bytes"),
             eval=[EvalMetric(**e) for e in data.get("eval") or []],
             dataset_sha256=data.get("dataset_sha256"),
             environment=data.get("environment") or {},
+            repeat=int(data.get("repeat") or 1),
+            repeats=int(data.get("repeats") or 1),
+            reference_seconds=data.get("reference_seconds"),
+            conditions=data.get("conditions") or {},
+            noisy=data.get("noisy"),
             schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
         )
 

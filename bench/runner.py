@@ -15,9 +15,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from bench.conditions import case_cores, format_cores
 from bench.config import Case, RunSettings
 from bench.measure import thread_env
 from bench.records import Record
+from bench.repeats import interleaved
 from bench.training import EpochCallback
 from bench.worker import PROGRESS_PREFIX
 
@@ -46,8 +48,15 @@ def run_case(
     run_id: str,
     trigger: str = "cli",
     on_epoch: EpochCallback | None = None,
+    repeat: int = 1,
+    repeats: int = 1,
 ) -> Record:
-    """Train `case` in a new Python process and return its record (status ok/skipped/failed)."""
+    """Train `case` in a new Python process and return its record (status ok/skipped/failed).
+
+    The process is pinned to the case's cores (bench.conditions.case_cores); CoresError when
+    BENCH_CPU_CORES cannot be used here.
+    """
+    cores = case_cores(case.device, settings.threads)
     with tempfile.TemporaryDirectory(prefix=f"bench-{case.name}-") as tmp:
         out = Path(tmp) / "record.json"
         # Cold inductor cache unless BENCH_COMPILE_CACHE names a warm one: comparable compile times.
@@ -57,7 +66,8 @@ def run_case(
             "--framework", case.framework, "--mode", case.mode, "--device", case.device,
             "--epochs", str(settings.epochs), "--seed", str(settings.seed),
             "--threads", str(settings.threads), "--run-id", run_id, "--trigger", trigger,
-            "--out", str(out),
+            "--out", str(out), "--cores", format_cores(cores),
+            "--repeat", str(repeat), "--repeats", str(repeats),
         ]  # fmt: skip
         if settings.data_home:
             cmd += ["--data-home", os.fspath(settings.data_home)]
@@ -66,7 +76,10 @@ def run_case(
         )
         if out.exists():
             return Record.read(out)
-    return _crashed_record(case, settings, run_id, trigger, returncode, stderr_tail)
+    crashed = _crashed_record(case, settings, run_id, trigger, returncode, stderr_tail)
+    crashed.repeat, crashed.repeats = repeat, repeats
+    crashed.environment["cores"] = list(cores)
+    return crashed
 
 
 def _run_worker(
@@ -136,12 +149,25 @@ def run_matrix(
     trigger: str = "cli",
     on_case_start: Callable[[Case], EpochCallback | None] | None = None,
     on_case_end: Callable[[Record], None] | None = None,
+    repeats: int = 1,
 ) -> list[Record]:
-    """Run cases one after another, each in its own process; a failure never stops the rest."""
+    """Run cases one after another, each in its own process; a failure never stops the rest.
+
+    With repeats, every case runs `repeats` times in interleaved order (bench.repeats); the
+    records come back in run order, one per repeat.
+    """
     records = []
-    for case in cases:
+    for case, repeat in interleaved(list(cases), repeats):
         on_epoch = on_case_start(case) if on_case_start else None
-        record = run_case(case, settings, run_id=run_id, trigger=trigger, on_epoch=on_epoch)
+        record = run_case(
+            case,
+            settings,
+            run_id=run_id,
+            trigger=trigger,
+            on_epoch=on_epoch,
+            repeat=repeat,
+            repeats=repeats,
+        )
         records.append(record)
         if on_case_end:
             on_case_end(record)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.calibration import reference_workload
+from bench.conditions import CpuWatch, allowed_cores
 from bench.config import EVAL_BUDGETS, Case, RunSettings
 from bench.data.loading import load_dataset, split_dataset
 from bench.frameworks import trainer_factory
@@ -43,22 +45,38 @@ def train_case(
     trigger: str = "cli",
     on_epoch: EpochCallback | None = None,
     prepare: PrepareFn | None = None,
+    repeat: int = 1,
+    repeats: int = 1,
 ) -> Record:
-    """Train one case and return its record; never raises for a skipped or failed case."""
-    record = Record(run_id=run_id, case=case, trigger=trigger)
+    """Train one case and return its record; never raises for a skipped or failed case.
+
+    The conditions (bench.conditions) cover the training epochs: what happened on this
+    process's cores meanwhile. A skipped case has no conditions and is never noisy.
+    """
+    record = Record(
+        run_id=run_id, case=case, trigger=trigger, repeat=repeat, repeats=max(repeats, repeat)
+    )
     threads: dict[str, Any] = {"requested": settings.threads}
     record.environment = base_environment(seed=settings.seed, threads=threads)
+    cores = tuple(sorted(allowed_cores()))  # the worker pinned itself before calling us
+    record.environment["cores"] = list(cores)
+    watch = CpuWatch(cores)
     try:
+        record.reference_seconds, reference = reference_workload()
+        record.conditions["reference"] = reference
         dataset = load_dataset(settings.data_home)
         record.dataset_sha256 = dataset.sha256
         split = split_dataset(dataset, seed=settings.seed)
         trainer = (prepare or trainer_factory(case.framework))(
             case, split, seed=settings.seed, threads=settings.threads
         )
+        watch.start()
         try:
             _train(record, trainer, settings, len(split.x_train), on_epoch)
         finally:  # after training, so it can report e.g. how often a function was traced
             _update_environment(record, trainer)
+            conditions, record.noisy = watch.stop()
+            record.conditions.update(conditions)
     except CaseSkipped as exc:
         record.status, record.reason = "skipped", str(exc)
     except Exception as exc:  # a crashing case must not stop the matrix

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from bench.conditions import parse_cores, pin
 from bench.config import Case, RunSettings
 from bench.training import train_case
 
@@ -33,12 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trigger", required=True)
     parser.add_argument("--data-home")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--cores", help="pin to these cores first (e.g. 1 or 0-3)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.cores:
+        pin(tuple(sorted(parse_cores(args.cores))))  # before any framework starts its threads
     case = Case(args.framework, args.mode, args.device)
     settings = RunSettings(
         epochs=args.epochs, seed=args.seed, threads=args.threads, data_home=args.data_home
     )
-    record = train_case(case, settings, run_id=args.run_id, trigger=args.trigger, on_epoch=_emit)
+    record = train_case(
+        case,
+        settings,
+        run_id=args.run_id,
+        trigger=args.trigger,
+        on_epoch=_emit,
+        repeat=args.repeat,
+        repeats=args.repeats,
+    )
     record.write(args.out)
     return 0
 

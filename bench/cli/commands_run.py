@@ -8,8 +8,10 @@ from pathlib import Path
 
 from bench.cli.common import UserError
 from bench.cli.tables import print_comparison
+from bench.conditions import CoresError, cpu_case_cores
 from bench.config import DEVICES, FRAMEWORK_MODES, TRIGGERS, Case, RunSettings, all_cases
 from bench.records import Record
+from bench.repeats import summaries
 from bench.runner import new_run_id, run_case, run_matrix
 from bench.training import EpochCallback
 
@@ -47,8 +49,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     matrix.add_argument("--device", action="extend", nargs="+", choices=DEVICES, default=None)
     _common_options(matrix)
     matrix.add_argument(
-        "--json-dir", type=Path, metavar="DIR", help="write one JSON record per case"
-    )
+        "--repeats", type=_positive_int, default=1, metavar="N",
+        help="run every case N times, each a fresh process, interleaved (round robin over the "
+        "cases, rotated each repeat); the table shows each case's median over its repeats with "
+        "a 95%% interval across processes (default: 1)",
+    )  # fmt: skip
+    matrix.add_argument(
+        "--json-dir", type=Path, metavar="DIR",
+        help="write one JSON record per case and repeat (CASE.json, or CASE-rK.json with repeats)",
+    )  # fmt: skip
     matrix.set_defaults(handler=_matrix)
 
 
@@ -89,11 +98,16 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> RunSettings:
     try:
-        return RunSettings.from_env(
+        settings = RunSettings.from_env(
             epochs=args.epochs, seed=args.seed, threads=args.threads, data_home=args.data_home
         )
     except ValueError as exc:
         raise UserError(f"{exc}; check BENCH_THREADS / BENCH_CASE_TIMEOUT", exit_code=2) from exc
+    try:
+        cpu_case_cores(settings.threads)
+    except CoresError as exc:
+        raise UserError(str(exc), exit_code=2) from exc
+    return settings
 
 
 def _progress(case: Case, epochs: int, quiet: bool) -> tuple[EpochCallback | None, object]:
@@ -155,17 +169,32 @@ def _matrix(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]
         line = f"{record.case.name}: {record.status}"
+        if args.repeats > 1:
+            line = f"{record.case.name} repeat {record.repeat}/{args.repeats}: {record.status}"
         if record.steady_epoch_seconds is not None:
             line += f", steady {record.steady_epoch_seconds:.4f} s/epoch"
+        if record.noisy:
+            line += f", noisy: {record.noisy}"
         print(line + (f" ({record.reason})" if record.reason else ""), file=sys.stderr)
         if args.json_dir:
-            record.write(args.json_dir / f"{record.case.name}.json")
+            suffix = f"-r{record.repeat}" if args.repeats > 1 else ""
+            record.write(args.json_dir / f"{record.case.name}{suffix}.json")
 
-    print(f"run {run_id}: {len(cases)} case(s), {settings.epochs} epoch(s) each", file=sys.stderr)
-    records = run_matrix(
-        cases, settings, run_id=run_id, trigger=args.trigger, on_case_start=start, on_case_end=end
+    print(
+        f"run {run_id}: {len(cases)} case(s) x {args.repeats} repeat(s), "
+        f"{settings.epochs} epoch(s) each",
+        file=sys.stderr,
     )
-    print_comparison(records)
+    records = run_matrix(
+        cases,
+        settings,
+        run_id=run_id,
+        trigger=args.trigger,
+        on_case_start=start,
+        on_case_end=end,
+        repeats=args.repeats,
+    )
+    print_comparison(summaries(records))
     stored = _store(records, args)
     failed = any(r.status == "failed" for r in records)
     return 1 if failed or not stored else 0

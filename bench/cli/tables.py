@@ -8,6 +8,8 @@ from typing import Any
 from bench.cli.output import format_table
 from bench.measure import MIB
 from bench.records import Record
+from bench.reports import formatting as fmt
+from bench.uncertainty import MIN_STEADY_EPOCHS
 
 
 def print_epoch_table(record: Record) -> None:
@@ -27,6 +29,8 @@ def print_summary(record: Record) -> None:
     lines = [
         ("epoch 1 (with compile/warm-up)", _s(record.epochs[0].seconds)),
         ("steady epoch (median of 2..N)", _s(record.steady_epoch_seconds)),
+        ("  95% interval (order statistics)", _interval(record)),
+        ("  coefficient of variation", fmt.cv(record.steady_cv)),
         ("compile / warm-up beyond steady", _s(record.compile_seconds)),
         ("total training", _s(record.total_seconds)),
         ("peak RSS", _mib(record.peak_rss_bytes)),
@@ -36,33 +40,51 @@ def print_summary(record: Record) -> None:
         (f"test after epoch {m.epoch}", f"MSE {m.test_mse:.4f}  MAE {m.test_mae:.4f}")
         for m in record.eval
     ]
+    lines += [
+        ("cores", ",".join(str(c) for c in record.environment.get("cores") or []) or "-"),
+        ("reference workload", _s(record.reference_seconds)),
+        ("steady / reference", _relative(record)),
+        ("conditions", record.noisy and f"noisy: {record.noisy}" or "no contention seen"),
+    ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         print(f"  {key.ljust(width)}  {value}")
+    if record.steady_epochs < MIN_STEADY_EPOCHS:
+        print(
+            f"  caveat: {record.steady_epochs} steady epoch(s) from one process; use at least "
+            f"{MIN_STEADY_EPOCHS + 2} epochs for an interval, or `bench matrix --repeats`"
+        )
 
 
 def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
     """One row per case; speedup = eager steady time / this case's, same framework and device."""
     from bench.reports.narrative import speedups  # the report's definition, imported when used
 
-    factors = {s.case: s.factor for s in speedups(records)}
+    found = {s.case: s for s in speedups(records)}
     rows = []
     for r in records:
         final = r.eval[-1] if r.eval else None
         steady = r.steady_epoch_seconds
         is_eager = r.case.mode == "eager" and r.status == "ok" and steady
+        speedup = found.get(r.case)
         rows.append(
             {
                 "case": r.case.name,
                 "status": r.status,
                 "steady_s": steady,
+                "ci95_s": fmt.interval(r.steady_ci_low, r.steady_ci_high),
+                "cv": fmt.cv(r.steady_cv),
+                "repeats": r.repeats,
                 "compile_s": r.compile_seconds,
-                "speedup": 1.0 if is_eager else factors.get(r.case),
+                "speedup": 1.0 if is_eager else (speedup.factor if speedup else None),
+                "speedup_ci95": _speedup_interval(speedup) if speedup else None,
                 "peak_rss_mib": r.peak_rss_bytes / MIB if r.peak_rss_bytes else None,
                 "peak_dev_mib": r.peak_device_bytes / MIB if r.peak_device_bytes else None,
                 "test_mse": final.test_mse if final else None,
                 "test_mae": final.test_mae if final else None,
                 "at_epoch": final.epoch if final else None,
+                "vs_ref": _ratio(r),
+                "noisy": r.noisy,
                 "reason": r.reason,
             }
         )
@@ -70,13 +92,51 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
 
 
 COMPARISON_COLUMNS = [
-    "case", "status", "steady_s", "compile_s", "speedup", "peak_rss_mib", "peak_dev_mib",
-    "test_mse", "test_mae", "at_epoch", "reason",
+    "case", "status", "steady_s", "ci95_s", "cv", "repeats", "compile_s", "speedup",
+    "speedup_ci95", "peak_rss_mib", "peak_dev_mib", "test_mse", "test_mae", "at_epoch",
+    "vs_ref", "noisy", "reason",
 ]  # fmt: skip
 
 
 def print_comparison(records: Sequence[Record]) -> None:
     print(format_table(comparison_rows(records), COMPARISON_COLUMNS))
+    print(
+        "speedup: eager steady time / the case's; speedup_ci95 is its 95% interval, "
+        "'no measurable difference' when that interval includes 1. vs_ref: steady time / "
+        "reference workload time (bench.calibration)."
+    )
+    from bench.reports.narrative import caveat
+
+    noted = caveat([r for r in records if r.status == "ok"])
+    if noted:
+        print(f"caveat: {noted.text}")
+
+
+def _speedup_interval(speedup: Any) -> str:
+    from bench.reports.narrative import interval_text
+
+    if speedup.claim == "same":
+        return "no measurable difference"
+    if speedup.claim == "unknown":
+        return "too few samples"
+    return interval_text(speedup.interval).removeprefix("95% interval ")
+
+
+def _interval(record: Record) -> str:
+    if record.steady_ci_low is None:
+        return f"- (needs at least {MIN_STEADY_EPOCHS + 1} steady epochs)"
+    return f"{fmt.interval(record.steady_ci_low, record.steady_ci_high)} s"
+
+
+def _ratio(record: Record) -> float | None:
+    if record.steady_epoch_seconds is None or not record.reference_seconds:
+        return None
+    return record.steady_epoch_seconds / record.reference_seconds
+
+
+def _relative(record: Record) -> str:
+    value = _ratio(record)
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _s(value: float | None) -> str:

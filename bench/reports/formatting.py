@@ -53,6 +53,18 @@ def ratio(value: float | None) -> str:
     return f"{value:.2f}x"
 
 
+def interval(low: float | None, high: float | None) -> str:
+    """A 95% interval of seconds: ``0.0781-0.0802``."""
+    if low is None or high is None:
+        return DASH
+    return f"{seconds(low)}-{seconds(high)}"
+
+
+def cv(value: float | None) -> str:
+    """A coefficient of variation as a percentage: ``2.1%``."""
+    return DASH if value is None else f"{100 * value:.1f}%"
+
+
 def percent(value: float | None) -> str:
     return DASH if value is None else f"{value:+.1f}%"
 

@@ -15,14 +15,13 @@ from bench.config import Case
 from bench.records import Record
 from bench.reports import formatting as fmt
 from bench.reports.snapshot import RunSnapshot
+from bench.uncertainty import MIN_STEADY_EPOCHS, Estimate, difference, ratio_interval
 
 # Environment entries shown in reports, in this order (see bench.measure.base_environment).
 ENVIRONMENT_KEYS: tuple[str, ...] = (
     "python", "platform", "hostname", "cpu_model", "cpu_count", "numpy", "threads",
     "gpu_name", "cuda_version", "seed", "bench_version", "git_commit",
 )  # fmt: skip
-# Less than this fraction faster or slower than eager is "as fast as" eager.
-SAME_SPEED = 0.10
 
 
 @dataclass(frozen=True)
@@ -33,11 +32,28 @@ class Speedup:
     eager_seconds: float
     compiled_seconds: float
     compile_seconds: float | None
+    eager: Estimate | None = None
+    compiled: Estimate | None = None
 
     @property
     def factor(self) -> float:
         """Eager time / compiled time: above 1 the compiled mode is faster."""
         return self.eager_seconds / self.compiled_seconds
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """95% interval of the factor (bench.uncertainty.ratio_interval)."""
+        if self.eager is None or self.compiled is None:
+            return None
+        return ratio_interval(self.eager, self.compiled)
+
+    @property
+    def claim(self) -> str:
+        """'faster', 'slower', 'same' (no measurable difference) or 'unknown' (no intervals)."""
+        if self.eager is None or self.compiled is None:
+            return "unknown"
+        verdict = difference(self.eager, self.compiled)
+        return {"higher": "faster", "lower": "slower"}.get(verdict, verdict)
 
     @property
     def break_even_epochs(self) -> int | None:
@@ -50,14 +66,14 @@ class Speedup:
 
 @dataclass(frozen=True)
 class Finding:
-    topic: str  # speed, compile, memory, accuracy, status, regressions
+    topic: str  # speed, compile, memory, accuracy, status, regressions, caveat
     text: str
 
 
 def speedups(records: Sequence[Record]) -> list[Speedup]:
     """One per compiled case whose eager counterpart (same framework, device) finished ok."""
     eager = {
-        (r.case.framework, r.case.device): r.steady_epoch_seconds
+        (r.case.framework, r.case.device): r
         for r in records
         if r.case.mode == "eager" and r.status == "ok" and r.steady_epoch_seconds
     }
@@ -66,8 +82,48 @@ def speedups(records: Sequence[Record]) -> list[Speedup]:
         base = eager.get((r.case.framework, r.case.device))
         if r.case.mode == "eager" or r.status != "ok" or not base or not r.steady_epoch_seconds:
             continue
-        found.append(Speedup(r.case, base, r.steady_epoch_seconds, r.compile_seconds))
+        assert base.steady_epoch_seconds
+        found.append(
+            Speedup(
+                r.case,
+                base.steady_epoch_seconds,
+                r.steady_epoch_seconds,
+                r.compile_seconds,
+                base.steady,
+                r.steady,
+            )
+        )
     return found
+
+
+def comparison(a: Record, b: Record) -> str:
+    """How a's steady time compares with b's: 'faster', 'slower', 'same' or 'unknown'."""
+    if a.steady is None or b.steady is None:
+        return "unknown"
+    verdict = difference(a.steady, b.steady)
+    return {"lower": "faster", "higher": "slower"}.get(verdict, verdict)
+
+
+def interval_text(interval: tuple[float, float] | None) -> str:
+    """``95% interval 1.2x-1.4x``, or nothing."""
+    if interval is None:
+        return ""
+    return f"95% interval {fmt.ratio(interval[0])}-{fmt.ratio(interval[1])}"
+
+
+def caveat(records: Sequence[Record]) -> Finding | None:
+    """Said once when the run's timings rest on too few samples to compare."""
+    short = [r for r in records if r.steady is not None and not r.steady.has_interval]
+    if not short:
+        return None
+    fewest = min(r.steady_epochs for r in short)
+    return Finding(
+        "caveat",
+        f"{len(short)} case(s) measured {fewest} steady epoch(s) in a single process "
+        f"(fewer than {MIN_STEADY_EPOCHS + 1} gives no 95% interval): their speed comparisons "
+        f"are not tested. Run at least {MIN_STEADY_EPOCHS + 2} epochs, or repeats, to compare "
+        "them.",
+    )
 
 
 def findings(snapshot: RunSnapshot) -> list[Finding]:
@@ -77,26 +133,36 @@ def findings(snapshot: RunSnapshot) -> list[Finding]:
     found += [_compile_sentence(s) for s in speedups(ok) if s.compile_seconds is not None]
     found += _fastest(ok) + _eager_frameworks(ok) + _memory(ok) + _accuracy(ok)
     found += _status(snapshot.records) + _regressions(snapshot)
-    return found
+    noted = caveat(ok)
+    return found + ([noted] if noted else [])
 
 
 def _speed_sentence(s: Speedup) -> Finding:
+    """A difference is stated only when the factor's 95% interval excludes 1."""
     name, eager = fmt.case_label(s.case, device=False), fmt.FRAMEWORK_LABELS[s.case.framework]
     numbers = f"{fmt.seconds(s.compiled_seconds)} s vs {fmt.seconds(s.eager_seconds)} s"
-    if s.factor >= 1 + SAME_SPEED:
+    interval = s.interval
+    if s.claim == "faster":
         text = (
             f"{name} trains {fmt.ratio(s.factor)} faster than {eager} eager on {s.case.device} "
-            f"(steady epoch {numbers})."
+            f"(steady epoch {numbers}; {interval_text(interval)})."
         )
-    elif 1 / s.factor >= 1 + SAME_SPEED:
+    elif s.claim == "slower":
+        assert interval is not None
         text = (
             f"{name} is slower than {eager} eager on {s.case.device} for this model: "
-            f"{fmt.ratio(1 / s.factor)} the time per steady epoch ({numbers})."
+            f"{fmt.ratio(1 / s.factor)} the time per steady epoch ({numbers}; "
+            f"{interval_text((1 / interval[1], 1 / interval[0]))})."
+        )
+    elif s.claim == "same":
+        text = (
+            f"No measurable difference between {name} and {eager} eager on {s.case.device} "
+            f"({numbers} per steady epoch; the factor's {interval_text(interval)} includes 1)."
         )
     else:
         text = (
-            f"{name} is as fast as {eager} eager on {s.case.device} (within "
-            f"{SAME_SPEED:.0%}: {numbers} per steady epoch)."
+            f"{name} measured {numbers} per steady epoch against {eager} eager on "
+            f"{s.case.device}: too few samples to say which is faster."
         )
     return Finding("speed", text)
 
@@ -105,8 +171,12 @@ def _compile_sentence(s: Speedup) -> Finding:
     name = fmt.case_label(s.case)
     cost = f"{name} spends {fmt.seconds(s.compile_seconds)} s compiling and warming up"
     epochs = s.break_even_epochs
-    if epochs is None:
-        return Finding("compile", f"{cost}, never earned back: it is not faster than eager.")
+    if s.claim == "unknown" and epochs is not None:
+        return Finding("compile", f"{cost}; too few samples to tell whether it pays back.")
+    if epochs is None or s.claim != "faster":
+        return Finding(
+            "compile", f"{cost}, never earned back: it is not measurably faster than eager."
+        )
     saved = fmt.seconds(s.eager_seconds - s.compiled_seconds)
     return Finding(
         "compile", f"{cost}; saving {saved} s per epoch, it breaks even after {epochs} epoch(s)."
@@ -125,6 +195,18 @@ def _fastest(ok: Sequence[Record]) -> list[Finding]:
         fast, slow = timed[0], timed[-1]
         assert fast.steady_epoch_seconds and slow.steady_epoch_seconds
         factor = slow.steady_epoch_seconds / fast.steady_epoch_seconds
+        if comparison(fast, slow) != "faster":
+            found.append(
+                Finding(
+                    "speed",
+                    f"On {device}, no case is measurably faster than another: the fastest, "
+                    f"{fmt.case_label(fast.case, device=False)} "
+                    f"({fmt.seconds(fast.steady_epoch_seconds)} s), and the slowest, "
+                    f"{fmt.case_label(slow.case, device=False)} "
+                    f"({fmt.seconds(slow.steady_epoch_seconds)} s), are within their intervals.",
+                )
+            )
+            continue
         found.append(
             Finding(
                 "speed",
@@ -141,22 +223,29 @@ def _eager_frameworks(ok: Sequence[Record]) -> list[Finding]:
     found = []
     for device in sorted({r.case.device for r in ok}):
         eager = {
-            r.case.framework: r.steady_epoch_seconds
+            r.case.framework: r
             for r in ok
             if r.case.device == device and r.case.mode == "eager" and r.steady_epoch_seconds
         }
         if len(eager) != 2:
             continue
-        (fast, t_fast), (slow, t_slow) = sorted(eager.items(), key=lambda kv: kv[1] or 0.0)
+        fast, slow = sorted(eager.values(), key=lambda r: r.steady_epoch_seconds or 0.0)
+        t_fast, t_slow = fast.steady_epoch_seconds, slow.steady_epoch_seconds
         assert t_fast and t_slow
-        found.append(
-            Finding(
-                "speed",
-                f"In eager mode on {device}, {fmt.FRAMEWORK_LABELS[fast]} trains "
-                f"{fmt.ratio(t_slow / t_fast)} faster than {fmt.FRAMEWORK_LABELS[slow]} "
-                f"({fmt.seconds(t_fast)} s vs {fmt.seconds(t_slow)} s per steady epoch).",
+        numbers = f"{fmt.seconds(t_fast)} s vs {fmt.seconds(t_slow)} s per steady epoch"
+        fast_name = fmt.FRAMEWORK_LABELS[fast.case.framework]
+        slow_name = fmt.FRAMEWORK_LABELS[slow.case.framework]
+        if comparison(fast, slow) == "faster":
+            text = (
+                f"In eager mode on {device}, {fast_name} trains {fmt.ratio(t_slow / t_fast)} "
+                f"faster than {slow_name} ({numbers})."
             )
-        )
+        else:
+            text = (
+                f"In eager mode on {device}, no measurable difference between {fast_name} and "
+                f"{slow_name} ({numbers})."
+            )
+        found.append(Finding("speed", text))
     return found
 
 

@@ -1,7 +1,9 @@
 """The warehouse schema as typed SQLAlchemy models: a small star keyed on runs and cases.
 
 benchmark_runs (one per DAG run / CLI invocation) -< benchmark_results (one per case per run)
--< epoch_metrics (one per epoch); dataset_validations and regression_flags hang off the run.
+-< epoch_metrics (one per epoch). A result is the summary of the case's repeats (fresh
+processes), each kept in result_repeats. dataset_validations and regression_flags hang off the
+run.
 Units are in column names (`_seconds`, `_bytes`) or column comments. The migrations in
 `migrations/versions` are the source of truth for the database; these models must match them.
 They describe tables only: the values the code passes around are bench.records types (Record,
@@ -25,6 +27,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "total_seconds",
     "peak_rss_bytes",
     "peak_device_bytes",
+    "reference_seconds",
     "test_mse_10",
     "test_mae_10",
     "test_mse_20",
@@ -105,6 +108,13 @@ class BenchmarkResult(Base):
     epochs_completed: Mapped[int] = mapped_column(default=0)
     compile_seconds: Mapped[float | None] = mapped_column(sa.Float)
     steady_epoch_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    steady_ci_low: Mapped[float | None] = mapped_column(sa.Float)
+    steady_ci_high: Mapped[float | None] = mapped_column(sa.Float)
+    steady_cv: Mapped[float | None] = mapped_column(sa.Float)
+    reference_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    noisy: Mapped[str | None] = mapped_column(sa.Text)
+    repeats: Mapped[int] = mapped_column(default=1, server_default="1")
+    conditions: Mapped[dict[str, Any] | None]
     total_seconds: Mapped[float | None] = mapped_column(sa.Float)
     peak_rss_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
     peak_device_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -120,6 +130,41 @@ class BenchmarkResult(Base):
     environment_fingerprint: Mapped[str] = mapped_column(sa.String(32))
     environment: Mapped[dict[str, Any]]
     schema_version: Mapped[int]
+    stored_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class ResultRepeatRow(Base):
+    """One repeat (fresh process) of a case in a run; benchmark_results holds their summary."""
+
+    __tablename__ = "result_repeats"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "run_id", "framework", "mode", "device", "repeat", name="uq_repeats_run_case_repeat"
+        ),
+        sa.CheckConstraint("status IN ('ok', 'skipped', 'failed')", name="ck_repeats_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        sa.String(250), sa.ForeignKey("benchmark_runs.run_id", ondelete="CASCADE")
+    )
+    framework: Mapped[str] = mapped_column(sa.String(32))
+    mode: Mapped[str] = mapped_column(sa.String(32))
+    device: Mapped[str] = mapped_column(sa.String(32))
+    repeat: Mapped[int]
+    started_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    steady_epoch_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    compile_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    total_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    peak_rss_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    steady_ci_low: Mapped[float | None] = mapped_column(sa.Float)
+    steady_ci_high: Mapped[float | None] = mapped_column(sa.Float)
+    steady_cv: Mapped[float | None] = mapped_column(sa.Float)
+    reference_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    noisy: Mapped[str | None] = mapped_column(sa.Text)
+    record: Mapped[dict[str, Any]]
     stored_at: Mapped[datetime] = mapped_column(default=_now)
 
 
@@ -198,6 +243,7 @@ class AcknowledgementRow(Base):
 RUNS = cast(sa.Table, BenchmarkRun.__table__)
 RESULTS = cast(sa.Table, BenchmarkResult.__table__)
 EPOCHS = cast(sa.Table, EpochMetricRow.__table__)
+REPEATS = cast(sa.Table, ResultRepeatRow.__table__)
 VALIDATIONS = cast(sa.Table, DatasetValidation.__table__)
 FLAGS = cast(sa.Table, RegressionFlagRow.__table__)
 ACKNOWLEDGEMENTS = cast(sa.Table, AcknowledgementRow.__table__)
@@ -219,6 +265,7 @@ SeriesHistoryView = sa.Table(
         for name in ("framework", "mode", "device", "started_at", "run_id", "status", "reason")
         + METRIC_COLUMNS
         + ("environment_fingerprint", "framework_version")
+        + ("steady_ci_low", "steady_ci_high", "steady_cv", "repeats", "noisy")
     ),
     sa.Column("trigger", sa.String),
     sa.Column("code_version", sa.String),

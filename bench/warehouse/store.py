@@ -1,7 +1,9 @@
 """Writes: every result lands exactly once, whole or not at all.
 
-A result and its epochs go in one transaction, upserted on the natural key
-(run_id, framework, mode, device): a retried task replaces its row instead of adding one, and
+A record is one repeat of a case. It goes in one transaction with what it changes: its row in
+result_repeats, upserted on (run_id, framework, mode, device, repeat), and the case's summary
+over its stored repeats (bench.repeats.summarize) with the summary's epochs, upserted on
+(run_id, framework, mode, device). A retried task replaces its rows instead of adding any, and
 a writer killed mid-way leaves nothing behind (the database rolls its transaction back).
 """
 
@@ -19,14 +21,24 @@ from sqlalchemy.engine import Connection
 
 from bench.config import EVAL_BUDGETS, TRIGGERS, state_dir
 from bench.records import Acknowledgement, Flag, Record, ValidationReport
+from bench.repeats import summarize
 from bench.serialize import finite, json_safe
 from bench.warehouse.engine import NotFound, WarehouseUnavailable, connect, get_engine
 from bench.warehouse.migrate import upgrade
-from bench.warehouse.models import ACKNOWLEDGEMENTS, EPOCHS, FLAGS, RESULTS, RUNS, VALIDATIONS
+from bench.warehouse.models import (
+    ACKNOWLEDGEMENTS,
+    EPOCHS,
+    FLAGS,
+    REPEATS,
+    RESULTS,
+    RUNS,
+    VALIDATIONS,
+)
 from bench.warehouse.runs import read_run
 
 runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
 RESULT_KEY = ("run_id", "framework", "mode", "device")
+REPEAT_KEY = (*RESULT_KEY, "repeat")
 FLAG_KEY = ("run_id", "framework", "mode", "device", "metric")
 
 
@@ -43,6 +55,10 @@ def store_record(record: Record, *, url: str | None = None, trigger: str | None 
 
 def write_record(conn: Connection, record: Record, *, trigger: str | None = None) -> int:
     """The statements of store_record inside the caller's transaction; returns the result id."""
+    if record.repeat < 1:
+        raise ValueError(
+            f"{record.case.name}: a summary (repeat 0) cannot be stored; store its repeats"
+        )
     _insert_run_if_missing(
         conn,
         run_id=record.run_id,
@@ -51,7 +67,11 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
         dataset_sha256=record.dataset_sha256,
         code_version=code_version(record.environment),
     )
-    row = result_row(record)
+    # Writers of one run take turns: each summary must see every repeat committed before it.
+    conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == record.run_id).with_for_update())
+    _write_repeat(conn, record)
+    summary = summarize(read_repeats(conn, record.run_id, record.case.as_dict()))
+    row = result_row(summary)
     statement = upsertable_insert(conn, results).values(row)
     statement = statement.on_conflict_do_update(
         index_elements=list(RESULT_KEY),
@@ -59,7 +79,7 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
     ).returning(results.c.id)
     result_id: int = conn.execute(statement).scalar_one()
     conn.execute(sa.delete(epochs).where(epochs.c.result_id == result_id))
-    if record.epochs:
+    if summary.epochs:
         conn.execute(
             sa.insert(epochs),
             [
@@ -69,10 +89,54 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
                     "seconds": finite(e.seconds),
                     "train_mae": finite(e.train_mae),
                 }
-                for e in record.epochs
+                for e in summary.epochs
             ],
         )
     return result_id
+
+
+def _write_repeat(conn: Connection, record: Record) -> None:
+    row = {
+        "run_id": record.run_id,
+        **record.case.as_dict(),
+        "repeat": record.repeat,
+        "started_at": parse_time(record.started_at),
+        "status": record.status,
+        "reason": record.reason,
+        **{name: finite(getattr(record, name)) for name in _REPEAT_NUMBERS},
+        "peak_rss_bytes": record.peak_rss_bytes,
+        "noisy": record.noisy,
+        "record": json_safe(record.to_dict()),
+        "stored_at": datetime.now(UTC),
+    }
+    statement = upsertable_insert(conn, REPEATS).values(row)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(REPEAT_KEY),
+            set_={name: statement.excluded[name] for name in row if name not in REPEAT_KEY},
+        )
+    )
+
+
+_REPEAT_NUMBERS = (
+    "steady_epoch_seconds",
+    "compile_seconds",
+    "total_seconds",
+    "steady_ci_low",
+    "steady_ci_high",
+    "steady_cv",
+    "reference_seconds",
+)
+
+
+def read_repeats(conn: Connection, run_id: str, case: dict[str, str]) -> list[Record]:
+    """The stored repeats of one case in one run, in repeat order."""
+    query = (
+        sa.select(REPEATS.c.record)
+        .where(REPEATS.c.run_id == run_id, *(REPEATS.c[k] == v for k, v in case.items()))
+        .order_by(REPEATS.c.repeat)
+    )
+    return [Record.from_dict(data) for data in conn.execute(query).scalars()]
 
 
 def result_row(record: Record) -> dict[str, Any]:
@@ -86,6 +150,13 @@ def result_row(record: Record) -> dict[str, Any]:
         "epochs_completed": len(record.epochs),
         "compile_seconds": finite(record.compile_seconds),
         "steady_epoch_seconds": finite(record.steady_epoch_seconds),
+        "steady_ci_low": finite(record.steady_ci_low),
+        "steady_ci_high": finite(record.steady_ci_high),
+        "steady_cv": finite(record.steady_cv),
+        "repeats": record.repeats,
+        "noisy": record.noisy,
+        "reference_seconds": finite(record.reference_seconds),
+        "conditions": json_safe(record.conditions),
         "total_seconds": finite(record.total_seconds),
         "peak_rss_bytes": record.peak_rss_bytes,
         "peak_device_bytes": record.peak_device_bytes,
