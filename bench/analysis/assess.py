@@ -7,7 +7,9 @@ fingerprint): results from another machine or framework version are never compar
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -16,6 +18,8 @@ from bench.analysis.decision import Judgement, Point, decide, series_stream, spl
 from bench.analysis.policy import (
     ACCURACY_METRICS,
     DETECTOR_VERSION,
+    REFERENCE_METRIC,
+    TIME_METRICS,
     DetectionConfig,
     MetricPolicy,
 )
@@ -23,6 +27,10 @@ from bench.config import Case
 from bench.records import STATUS_METRIC, CaseResult, Flag
 
 SHIFT_LABELS = frozenset({"regression", "suspected", "improvement"})
+# Labels that say "worse": a noisy run downgrades them, a slower machine explains them.
+WORSE_LABELS = frozenset({"regression", "drift", "suspected"})
+# Earlier reference values needed before a time shift can be blamed on the machine.
+MIN_REFERENCE_HISTORY = 3
 
 
 class SeriesJudgement(NamedTuple):
@@ -76,7 +84,55 @@ def metric_flag(
     config: DetectionConfig,
     since: datetime | None = None,
 ) -> Flag | None:
-    """The flag for one metric of the judged result (history: its series, oldest first)."""
+    """The flag for one metric of the judged result (history: its series, oldest first).
+
+    A worse time shares its cause with the machine when the reference workload slowed too
+    (`machine`); measured under contention it is only `suspected`.
+    """
+    flag = _metric_flag(judged, metric, history, config, since)
+    if flag is None or flag.label not in WORSE_LABELS or metric not in TIME_METRICS:
+        return flag
+    if flag.change_pct is not None and machine_slowdown(
+        judged, history, flag.change_pct / 100, config, since
+    ):
+        return replace(flag, label="machine")
+    if judged.noisy and flag.label != "suspected":
+        return replace(flag, label="suspected")
+    return flag
+
+
+def machine_slowdown(
+    judged: CaseResult,
+    history: Sequence[CaseResult],
+    change: float,
+    config: DetectionConfig,
+    since: datetime | None = None,
+) -> bool:
+    """Did the reference workload slow down with the case (by machine_share x its change)?
+
+    The reference (bench.calibration) ran on the same cores just before the case: when it moved
+    with the case, the host got slower (another machine, a governor, a noisy neighbour), not
+    the code.
+    """
+    points = [_point(r, REFERENCE_METRIC) for r in history] + [_point(judged, REFERENCE_METRIC)]
+    if points[-1].value is None:
+        return False
+    *earlier, now = series_stream(points, config, since=since)
+    values = [p.value for p in earlier if p.value is not None][-config.baseline_runs :]
+    if len(values) < MIN_REFERENCE_HISTORY or now.value is None:
+        return False
+    reference_change = now.value / statistics.median(values) - 1
+    policy = config.policy(TIME_METRICS[0])
+    return reference_change >= max(policy.min_change, config.machine_share * change)
+
+
+def _metric_flag(
+    judged: CaseResult,
+    metric: str,
+    history: Sequence[CaseResult],
+    config: DetectionConfig,
+    since: datetime | None,
+) -> Flag | None:
     points = [_point(r, metric) for r in history] + [_point(judged, metric)]
     judged_series = judge_series(points, config.policy(metric), config, since=since)
     if judged_series is None:
@@ -160,7 +216,7 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
 
 def _point(result: CaseResult, metric: str) -> Point:
     value = result.metrics.get(metric) if result.status == "ok" else None
-    return Point(result.run_id, value, result.scheduled, result.started_at)
+    return Point(result.run_id, value, result.scheduled, result.started_at, result.noisy)
 
 
 def new_flag(

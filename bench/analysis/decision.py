@@ -31,6 +31,7 @@ class Point:
     value: float | None
     scheduled: bool = True
     started_at: datetime | None = None
+    noisy: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,10 @@ def series_stream(
 ) -> list[Point]:
     """The runs detection looks at: eligible earlier runs with a value, then the judged one.
 
-    Eligible: scheduled runs (any run with include_manual) started at or after `since` (an
-    acknowledgement restarts the baseline there). The last point is judged whatever its
-    trigger; a manual run never enters a baseline unless asked.
+    Eligible: scheduled runs (any run with include_manual) not measured under contention (any
+    with include_noisy) started at or after `since` (an acknowledgement restarts the baseline
+    there). The last point is judged whatever its trigger; a manual or noisy run never enters a
+    baseline unless asked.
     """
     *earlier, judged = points
     usable = [
@@ -141,6 +143,7 @@ def series_stream(
         for p in earlier
         if p.value is not None
         and (p.scheduled or config.include_manual)
+        and (not p.noisy or config.include_noisy)
         and (since is None or p.started_at is None or p.started_at >= since)
     ]
     return usable + [judged]

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.analysis.assess import assess_run
-from bench.analysis.policy import DEFAULT_CONFIG, DETECTOR_VERSION, DetectionConfig
+from bench.analysis.policy import (
+    DEFAULT_CONFIG,
+    DETECTOR_VERSION,
+    REFERENCE_METRIC,
+    DetectionConfig,
+)
 from bench.analysis.verdict import Verdict, run_verdict
 from bench.config import Case
 from bench.records import FLAG_LABELS, Flag
@@ -89,7 +94,8 @@ def detect_regressions(
     run_id = run_id or latest_run_id(url)
     if run_id is None:
         raise NotFound("the warehouse has no results yet; nothing to judge")
-    metrics = [m for m in config.metrics if m in METRIC_COLUMNS]
+    # The reference workload is read, not judged: it tells a slower machine from slower code.
+    metrics = [m for m in config.metrics if m in METRIC_COLUMNS] + [REFERENCE_METRIC]
     with connect(engine) as conn:
         run = read_run(conn, run_id)
         results = histories.run_results(conn, run_id, metrics)

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-DETECTOR_VERSION = "robust-lr-3"
+# robust-lr-4: the per-run rule of robust-lr-3 (the simulated figures hold), plus noisy runs
+# kept out of baselines and the `machine` label.
+DETECTOR_VERSION = "robust-lr-4"
+
+# Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
+# workload shares is `machine` (bench.analysis.assess).
+TIME_METRICS: tuple[str, ...] = ("steady_epoch_seconds", "total_seconds")
+REFERENCE_METRIC = "reference_seconds"
 
 # Flags that compare a compiled mode's test error with eager's (metric accuracy_vs_eager:...).
 ACCURACY_METRICS: tuple[str, ...] = ("test_mae_30", "test_mse_30")
@@ -51,6 +58,8 @@ class DetectionConfig:
     baseline_runs: int = 120  # last N eligible runs before the evidence window
     min_history: int = 10  # fewer baseline runs: label `insufficient`
     include_manual: bool = False  # let manual runs into baselines and evidence windows
+    include_noisy: bool = False  # let runs measured under contention into baselines
+    machine_share: float = 0.5  # reference slowed >= this x the case's change: `machine`
     spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
     spread_trim: float = 3.0  # spread: runs within this many MAD-sigmas of the median
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change

@@ -40,6 +40,11 @@ def register(subparsers: Any) -> None:
         help="let manual runs into the baselines (default: scheduled runs only)",
     )
     detect.add_argument(
+        "--include-noisy",
+        action="store_true",
+        help="let results measured under contention (noisy) into the baselines (default: not)",
+    )
+    detect.add_argument(
         "--baseline-runs",
         type=int,
         metavar="N",
@@ -81,6 +86,7 @@ def _detect(args: argparse.Namespace) -> int:
         lookback = max(DEFAULT_CONFIG.drift_lookback, args.baseline_runs + 30)
     config = DEFAULT_CONFIG.with_options(
         include_manual=args.include_manual or None,
+        include_noisy=args.include_noisy or None,
         baseline_runs=args.baseline_runs,
         drift_lookback=lookback,
     )

@@ -130,6 +130,7 @@ def _results_query(metrics: Sequence[str]) -> sa.Select[Any]:
         RESULTS.c.status,
         RESULTS.c.started_at,
         RESULTS.c.environment_fingerprint,
+        RESULTS.c.noisy,
         RUNS.c.trigger,
         *(RESULTS.c[m] for m in metrics),
     ).join(RUNS, RUNS.c.run_id == RESULTS.c.run_id)
@@ -144,4 +145,5 @@ def _case_result(row: Any, metrics: Sequence[str]) -> CaseResult:
         scheduled=row["trigger"] == "scheduled",
         fingerprint=row["environment_fingerprint"],
         metrics={m: None if row[m] is None else float(row[m]) for m in metrics},
+        noisy=row["noisy"] is not None,
     )
