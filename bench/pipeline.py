@@ -95,18 +95,35 @@ def plan_cases(
     frameworks: Iterable[str] | None = None,
     modes: Iterable[str] | None = None,
     devices: Iterable[str] | None = None,
-) -> list[dict[str, str]]:
-    """The selected cases on `device` as plain dicts with their `name` (empty if not selected).
+    repeats: int = 1,
+) -> list[dict[str, Any]]:
+    """The selected cases on `device`, each `repeats` times in interleaved order (round robin,
+    rotated each repeat; bench.repeats), as plain dicts with `name`, `label`, `repeat` and
+    `repeats` (empty if none selected). The pool runs them in this order.
 
     Raises ValueError naming the choices when the selection is unknown or selects nothing.
     """
+    from bench.repeats import interleaved
+
     cases = [case for case in _select(frameworks, modes, devices) if case.device == device]
-    log.info("%d %s case(s): %s", len(cases), device, ", ".join(c.name for c in cases) or "none")
-    return [{**case.as_dict(), "name": case.name} for case in cases]
+    log.info(
+        "%d %s case(s) x %d repeat(s): %s",
+        len(cases), device, repeats, ", ".join(c.name for c in cases) or "none",
+    )  # fmt: skip
+    return [
+        {
+            **case.as_dict(),
+            "name": case.name,
+            "label": case.name if repeats == 1 else f"{case.name} #{repeat}",
+            "repeat": repeat,
+            "repeats": repeats,
+        }
+        for case, repeat in interleaved(cases, repeats)
+    ]
 
 
 def train_and_store(
-    case: Mapping[str, str],
+    case: Mapping[str, Any],
     *,
     run_id: str,
     trigger: str,
@@ -114,7 +131,8 @@ def train_and_store(
     data_home: str | None = None,
     url: str | None = None,
 ) -> dict[str, Any]:
-    """Train one case in its own process, upsert its result; raise CaseFailed if it failed.
+    """Train one repeat of a case in its own process, upsert it and the case's summary; raise
+    CaseFailed if it failed.
 
     Returns a small summary for XCom. A skipped case (e.g. no GPU on this worker) is a success.
     """
@@ -130,19 +148,36 @@ def train_and_store(
             selected.name, epoch, settings.epochs, seconds, train_mae,
         )  # fmt: skip
 
-    record = run_case(selected, settings, run_id=run_id, trigger=trigger, on_epoch=on_epoch)
+    repeat, repeats = int(case.get("repeat", 1)), int(case.get("repeats", 1))
+    record = run_case(
+        selected,
+        settings,
+        run_id=run_id,
+        trigger=trigger,
+        on_epoch=on_epoch,
+        repeat=repeat,
+        repeats=repeats,
+    )
     store_record(record, url=url, trigger=trigger)
     summary = {
         "case": selected.name,
+        "repeat": repeat,
+        "repeats": repeats,
         "status": record.status,
+        "noisy": record.noisy,
         "reason": record.reason,
         "epochs_completed": len(record.epochs),
         "steady_epoch_seconds": record.steady_epoch_seconds,
         "hostname": record.environment.get("hostname"),
+        "cores": record.environment.get("cores"),
     }
     log.info(
-        "%s: %s%s", selected.name, record.status, f" ({record.reason})" if record.reason else ""
-    )
+        "%s repeat %d/%d: %s%s",
+        selected.name, repeat, repeats, record.status,
+        f" ({record.reason})" if record.reason else "",
+    )  # fmt: skip
+    if record.noisy:
+        log.warning("%s repeat %d is noisy: %s", selected.name, repeat, record.noisy)
     if record.status == "failed":
         raise CaseFailed(
             f"{selected.name} failed: {record.reason}; its result is stored and a retry replaces it"

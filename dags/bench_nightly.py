@@ -1,12 +1,15 @@
 """bench_nightly: validate the dataset, train every selected case on its pool and queue, report.
 
 Runs nightly on the cron of `[bench] schedule` (AIRFLOW__BENCH__SCHEDULE), or when triggered
-with Params choosing frameworks, modes, devices, the epoch budget and a note. Results land in
-the warehouse keyed by the DAG run id, so a retried or cleared task never duplicates a row.
+with Params choosing frameworks, modes, devices, the epoch budget, repeats and a note. Results
+land in the warehouse keyed by the DAG run id (and repeat), so a retried or cleared task never
+duplicates a row.
 
 - `validate_dataset`: Great Expectations on the data; a failure stops the run before training.
 - `plan_cpu_cases`, `plan_gpu_cases`: the selected cases of each device.
-- `train_cpu`, `train_gpu`: one mapped task per case, named after it (`torch-compile-cpu`).
+- `train_cpu`, `train_gpu`: one mapped task per case and repeat, named after it
+  (`torch-compile-cpu`, or `torch-compile-cpu #2` with repeats), in interleaved order (round
+  robin over cases, rotated each repeat: the Param `repeats`, nightly default `[bench] repeats`).
   CPU cases share pool `bench_cpu` (one slot per CPU host: side-by-side CPU benchmarks corrupt
   each other's timings) on queue `cpu`; GPU cases use pool `bench_gpu` (slots = GPUs) on queue
   `gpu`. A GPU case on a worker without a GPU ends `skipped` and the task succeeds.
@@ -31,6 +34,7 @@ from bench.config import DEVICES, FRAMEWORK_MODES
 ALL_MODES = sorted({mode for modes in FRAMEWORK_MODES.values() for mode in modes})
 SCHEDULE = conf.get("bench", "schedule", fallback="0 2 * * *")
 DEFAULT_EPOCHS = conf.getint("bench", "epochs", fallback=30)
+DEFAULT_REPEATS = conf.getint("bench", "repeats", fallback=1)
 # Devices of a scheduled run: `cpu` alone where no gpu worker is deployed.
 DEFAULT_DEVICES = [d.strip() for d in conf.get("bench", "devices", fallback="cpu,gpu").split(",")]
 
@@ -75,6 +79,15 @@ def _choice(options: list[str], default: list[str], title: str, description: str
             title="Epochs",
             description="Epoch budget per case (30 gives the 10, 20 and 30 epoch test metrics).",
         ),
+        "repeats": Param(
+            DEFAULT_REPEATS,
+            type="integer",
+            minimum=1,
+            maximum=20,
+            title="Repeats",
+            description="Fresh processes per case, interleaved; each case's result is the "
+            "median over its repeats with a 95% interval across processes.",
+        ),
         "note": Param(
             "", type="string", maxLength=500, title="Note", description="Why this run was made."
         ),
@@ -91,21 +104,22 @@ def bench_nightly() -> None:
         )
 
     @task(retries=0)
-    def plan_cases(device: str, *, params: dict[str, Any]) -> list[dict[str, str]]:
+    def plan_cases(device: str, *, params: dict[str, Any]) -> list[dict[str, Any]]:
         return pipeline.plan_cases(
             device,
             frameworks=params["frameworks"],
             modes=params["modes"],
             devices=params["devices"],
+            repeats=params["repeats"],
         )
 
     @task(
         retries=1,
         retry_delay=timedelta(minutes=1),
-        map_index_template="{{ task.op_kwargs['case']['name'] }}",
+        map_index_template="{{ task.op_kwargs['case']['label'] }}",
     )
     def train(
-        case: dict[str, str], *, run_id: str, dag_run: Any, params: dict[str, Any]
+        case: dict[str, Any], *, run_id: str, dag_run: Any, params: dict[str, Any]
     ) -> dict[str, Any]:
         return pipeline.train_and_store(
             case,

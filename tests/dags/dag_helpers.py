@@ -92,6 +92,7 @@ def run_dag_test(
 WAREHOUSE_TABLES = (
     "benchmark_runs",
     "benchmark_results",
+    "result_repeats",
     "epoch_metrics",
     "dataset_validations",
     "regression_flags",

@@ -37,6 +37,7 @@ CONF = {
     "modes": ["eager"],
     "devices": ["cpu", "gpu"],
     "epochs": 1,
+    "repeats": 1,
     "note": "celery integration test",
 }
 EXPECTED_CASES = {

@@ -37,16 +37,23 @@ WHEN = "2026-11-01T02:00:00+00:00"
 def test_run_stores_one_row_per_case_and_a_rerun_changes_no_counts(
     airflow_home: AirflowHome,
 ) -> None:
-    conf = {**SELECTION, "devices": ["cpu", "gpu"], "epochs": 1, "note": "dag.test"}
+    conf = {**SELECTION, "devices": ["cpu", "gpu"], "epochs": 1, "repeats": 2, "note": "dag.test"}
     first = run_dag_test(airflow_home, conf, when=WHEN)
     states = {(t["task_id"], t["rendered_map_index"]): t["state"] for t in first["tasks"]}
     assert first["state"] == "success", states
     assert first["run_type"] == "manual"
     assert set(states.values()) == {"success"}
     trained = {t["rendered_map_index"]: t for t in first["tasks"] if t["map_index"] >= 0}
-    assert set(trained) == EXPECTED_CASES, "map_index_template names each case"
+    assert set(trained) == {f"{c} #{r}" for c in EXPECTED_CASES for r in (1, 2)}, (
+        "map_index_template names each case and repeat"
+    )
+    cpu_order = sorted((t["map_index"], name) for name, t in trained.items() if "cpu" in name)
+    assert [name for _, name in cpu_order] == [
+        "torch-eager-cpu #1", "tensorflow-eager-cpu #1", "tensorflow-function-cpu #1",
+        "tensorflow-eager-cpu #2", "tensorflow-function-cpu #2", "torch-eager-cpu #2",
+    ], "repeats interleaved: round robin, rotated each repeat"  # fmt: skip
     for name, ti in trained.items():
-        device = name.rsplit("-", 1)[1]
+        device = name.split(" ")[0].rsplit("-", 1)[1]
         assert ti["task_id"] == f"train_{device}"
         assert ti["pool"] == f"bench_{device}"
 
@@ -69,9 +76,10 @@ def test_run_stores_one_row_per_case_and_a_rerun_changes_no_counts(
             assert row["status"] == "skipped", row
             assert "GPU" in row["reason"]
         else:
-            assert (row["status"], row["epochs_completed"]) == ("ok", 1), row
+            assert (row["status"], row["epochs_completed"], row["repeats"]) == ("ok", 1, 2), row
     counts = warehouse_counts(url)
-    assert counts["epoch_metrics"] == 3, "one epoch per CPU case"
+    assert counts["epoch_metrics"] == 3, "one epoch per CPU case (its median repeat's)"
+    assert counts["result_repeats"] == 2 * len(EXPECTED_CASES), "every repeat kept once"
     # Detection judged the run (no history yet: `insufficient`) and the report was written.
     flags = warehouse_rows(url, "SELECT label FROM regression_flags WHERE run_id = :r", r=run_id)
     assert flags and {f["label"] for f in flags} <= {"insufficient", "skipped", "missing"}

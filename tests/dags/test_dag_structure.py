@@ -46,7 +46,7 @@ def test_training_is_mapped_per_case_on_its_pool_and_queue(dag: Any) -> None:
         task = dag.get_task(task_id)
         assert task.is_mapped, f"{task_id} must be one mapped task instance per case"
         assert (task.pool, task.queue) == (pool, queue)
-        assert task.map_index_template == "{{ task.op_kwargs['case']['name'] }}"
+        assert task.map_index_template == "{{ task.op_kwargs['case']['label'] }}"
         assert task.retries == 1
 
 
@@ -83,9 +83,11 @@ def test_schedule_and_default_epochs_come_from_configuration(
     monkeypatch.setenv("AIRFLOW__BENCH__SCHEDULE", "30 3 * * 1")
     monkeypatch.setenv("AIRFLOW__BENCH__EPOCHS", "7")
     monkeypatch.setenv("AIRFLOW__BENCH__DEVICES", "cpu")
+    monkeypatch.setenv("AIRFLOW__BENCH__REPEATS", "5")
     dag = load_dag()
     assert dag.timetable.expression == "30 3 * * 1"
     assert dag.params["epochs"] == 7
+    assert dag.params["repeats"] == 5
     assert dag.params["devices"] == ["cpu"]
     assert dag.params.get_param("devices").schema["items"]["enum"] == ["cpu", "gpu"]
 
@@ -96,6 +98,7 @@ def test_params_default_to_the_whole_matrix(dag: Any) -> None:
     assert set(params["modes"]) == {m for modes in FRAMEWORK_MODES.values() for m in modes}
     assert params["devices"] == ["cpu", "gpu"]
     assert params["epochs"] == 30
+    assert params["repeats"] == 3, "the nightly default of airflow.cfg"
     assert params["note"] == ""
 
 
@@ -118,6 +121,8 @@ def test_params_are_shown_as_multi_selects_in_the_trigger_form(dag: Any) -> None
         {"epochs": 0},
         {"epochs": 101},
         {"epochs": "ten"},
+        {"repeats": 0},
+        {"repeats": 21},
         {"note": "x" * 501},
     ],
     ids=lambda override: json.dumps(override)[:40],

@@ -79,7 +79,27 @@ def test_plan_cases_splits_the_selection_by_device() -> None:
         "mode": "eager",
         "device": "cpu",
         "name": "torch-eager-cpu",
+        "label": "torch-eager-cpu",
+        "repeat": 1,
+        "repeats": 1,
     }
+
+
+def test_plan_cases_interleaves_repeats_round_robin_rotated_each_repeat() -> None:
+    selection = {"frameworks": ["torch"], "modes": ["eager", "compile", "compile-max-autotune"]}
+    planned = pipeline.plan_cases("cpu", **selection, repeats=3)
+    assert [c["label"] for c in planned] == [
+        "torch-eager-cpu #1",
+        "torch-compile-cpu #1",
+        "torch-compile-max-autotune-cpu #1",
+        "torch-compile-cpu #2",
+        "torch-compile-max-autotune-cpu #2",
+        "torch-eager-cpu #2",
+        "torch-compile-max-autotune-cpu #3",
+        "torch-eager-cpu #3",
+        "torch-compile-cpu #3",
+    ]
+    assert {c["repeats"] for c in planned} == {3}
 
 
 def test_plan_cases_for_an_unselected_device_is_empty() -> None:
@@ -164,6 +184,34 @@ def test_train_and_store_skips_a_gpu_case_here_and_stores_it_once(
     assert summary["case"] == "torch-eager-gpu"
     assert summary["status"] == "skipped" and "GPU" in summary["reason"]
     assert warehouse_counts(warehouse)["benchmark_results"] == 1
+
+
+@pytest.mark.integration
+def test_train_and_store_keeps_every_repeat_once_and_summarizes_them(
+    warehouse: str, data_home: Path
+) -> None:
+    ensure_run("r3", trigger="manual", url=warehouse)
+    planned = pipeline.plan_cases(
+        "cpu", frameworks=["torch"], modes=["eager"], devices=["cpu"], repeats=2
+    )
+    for case in [*planned, planned[0]]:  # the first repeat is retried: replaced, not added
+        summary = pipeline.train_and_store(
+            case, run_id="r3", trigger="manual", epochs=3, data_home=str(data_home),
+            url=warehouse,
+        )  # fmt: skip
+        assert summary["status"] == "ok" and summary["repeat"] == case["repeat"]
+    repeats = warehouse_rows(
+        warehouse, "SELECT repeat, steady_epoch_seconds FROM result_repeats ORDER BY repeat"
+    )
+    assert [r["repeat"] for r in repeats] == [1, 2]
+    (result,) = warehouse_rows(
+        warehouse, "SELECT repeats, steady_epoch_seconds, steady_ci_low, steady_ci_high, "
+        "environment FROM benchmark_results WHERE run_id = 'r3'"
+    )  # fmt: skip
+    steady = sorted(r["steady_epoch_seconds"] for r in repeats)
+    assert result["repeats"] == 2
+    assert result["steady_epoch_seconds"] == pytest.approx(sum(steady) / 2)
+    assert result["steady_ci_low"] <= steady[0] and result["steady_ci_high"] >= steady[1]
 
 
 @pytest.mark.integration
