@@ -51,19 +51,33 @@ def allowed_cores() -> set[int]:
         return set(range(os.cpu_count() or 1))
 
 
+# The cgroup's cpuset (v2, then v1): a container's cores.
+_CPUSETS = ("/sys/fs/cgroup/cpuset.cpus.effective", "/sys/fs/cgroup/cpuset/cpuset.effective_cpus")
+
+
+def pinnable_cores() -> set[int]:
+    """The cores a worker may pin to: the online cores within the cgroup's cpuset. Wider than
+    a mask inherited from a parent pinned elsewhere (Airflow on the service cores)."""
+    cores = _read_cores("/sys/devices/system/cpu/online") or allowed_cores()
+    for cpuset in _CPUSETS:
+        cores &= _read_cores(cpuset) or cores
+    return cores
+
+
 def cpu_case_cores(threads: int) -> tuple[int, ...]:
-    """The cores CPU cases run on: BENCH_CPU_CORES, else the last `threads` allowed cores."""
-    allowed = allowed_cores()
+    """The cores CPU cases run on: BENCH_CPU_CORES (any pinnable cores), else the last
+    `threads` cores of this process's own mask (so `taskset ... bench run` stays inside it)."""
     text = os.environ.get(CORES_ENV, "").strip()
     if text:
         cores = parse_cores(text)
-        if not cores <= allowed:
+        usable = pinnable_cores()
+        if not cores <= usable:
             raise CoresError(
-                f"{CORES_ENV}={text} names core(s) {_format(cores - allowed)} this process may "
-                f"not use (allowed: {_format(allowed)}); pick cores from that list"
+                f"{CORES_ENV}={text} names core(s) {_format(cores - usable)} this process may "
+                f"not use (allowed: {_format(usable)}); pick cores from that list"
             )
         return tuple(sorted(cores))
-    return tuple(sorted(allowed)[-threads:])
+    return tuple(sorted(allowed_cores())[-threads:])
 
 
 def case_cores(device: str, threads: int) -> tuple[int, ...]:
@@ -198,6 +212,13 @@ def _session_cpu_seconds(tick: int) -> float:
     except (OSError, AttributeError, ValueError, IndexError):
         pass
     return own
+
+
+def _read_cores(path: str) -> set[int]:
+    try:
+        return parse_cores(Path(path).read_text())
+    except (OSError, CoresError):
+        return set()
 
 
 def _format(cores: set[int]) -> str:

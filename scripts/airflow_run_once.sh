@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run bench_nightly once, now, end to end in this process (`airflow dags test`: every task
-# through Airflow's task runner, one after another), then print the run's results.
+# through Airflow's task runner, one after another) on the service cores, then print the run's
+# results.
 # Usage: airflow_run_once.sh [EPOCHS] [EXTRA_CONF_JSON_FIELDS], e.g. 30, or 2 '"devices": ["cpu"]'.
 # The full nightly budget is 30 epochs: `make run RUN_EPOCHS=30`.
 set -euo pipefail
@@ -18,9 +19,10 @@ mkdir -p "$(dirname "$log")"
 echo "bench_nightly: running once with $conf"
 echo "bench_nightly: full Airflow log in $log"
 set +e
-# Show the task boundaries and bench's own lines; the rest goes to the log file.
-"$airflow" dags test bench_nightly -c "$conf" 2>&1 | tee "$log" \
-  | grep --line-buffered -E "\[DAG TEST\] (starting|end) task|\[bench\.|Marking run" \
+# Airflow runs on the service cores, never on a CPU case's (on_service_cores.sh). Show the
+# cores, the task boundaries and bench's own lines; the rest goes to the log file.
+bash "$repo/scripts/on_service_cores.sh" "$airflow" dags test bench_nightly -c "$conf" 2>&1 | tee "$log" \
+  | grep --line-buffered -E "^cores: |\[DAG TEST\] (starting|end) task|\[bench\.|Marking run" \
   | sed -u -E 's/^[0-9-]+T([0-9:]+)\.[0-9]+Z \[[a-z ]+\] +/\1 /; s/ +\[(airflow|bench)\.[A-Za-z_.]+\] .*//'
 status=${PIPESTATUS[0]}
 set -e

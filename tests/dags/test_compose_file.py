@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bench import conditions
+from bench.conditions import CORES_ENV, parse_cores
 from tests.dags.dag_helpers import REPO
 
 AIRFLOW_SERVICES = {
@@ -21,6 +23,7 @@ AIRFLOW_SERVICES = {
 }
 LONG_RUNNING = {"postgres", "redis"} | AIRFLOW_SERVICES - {"airflow-init"}
 WORKERS = {"airflow-worker-cpu": "cpu", "airflow-worker-gpu": "gpu"}
+CPU_WORKER = "airflow-worker-cpu"
 # ${NAME}, ${NAME:-default}, ${NAME:?error}; `$$` is compose's escape for a literal `$`.
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
 
@@ -154,3 +157,43 @@ def test_env_example_lists_every_variable_with_placeholders_for_secrets(
     for key, value in env_example.items():
         if any(word in key for word in ("PASSWORD", "SECRET", "FERNET")):
             assert re.fullmatch(r"<[a-z-]+>", value), f"{key} must be a placeholder, not {value!r}"
+
+
+def cpuset_variable(name: str, service: dict[str, Any]) -> tuple[str, str]:
+    """(variable, default) of a service's `cpuset: ${VARIABLE:-default}`."""
+    match = VARIABLE.fullmatch(str(service.get("cpuset", "")))
+    assert match and match.group(2) == ":-", f"{name}: cpuset must be ${{VARIABLE:-default}}"
+    return match.group(1), match.group(3)
+
+
+def test_no_service_shares_the_cpu_workers_cores_by_default(
+    services: dict[str, Any], env_example: dict[str, str]
+) -> None:
+    cpusets = {name: cpuset_variable(name, service) for name, service in services.items()}
+    for variable, default in cpusets.values():
+        assert env_example.get(variable) == default, f".env.example must list {variable}={default}"
+    cpu_variable, cpu_default = cpusets.pop(CPU_WORKER)
+    for name, (variable, default) in cpusets.items():
+        assert variable != cpu_variable, f"{name} must not follow the cpu worker's cpuset"
+        shared = parse_cores(default) & parse_cores(cpu_default)
+        assert not shared, f"{name} shares core(s) {shared} with the cpu worker by default"
+
+
+def test_bench_cpu_cores_goes_to_the_cpu_worker_alone_and_within_its_cpuset(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    match = VARIABLE.fullmatch(services[CPU_WORKER]["environment"][CORES_ENV])
+    assert match and match.group(1) == CORES_ENV, f"pass {CORES_ENV} through from .env"
+    cpuset = parse_cores(cpuset_variable(CPU_WORKER, services[CPU_WORKER])[1])
+    if match.group(3):
+        assert parse_cores(match.group(3)) <= cpuset
+    for name in AIRFLOW_SERVICES - {CPU_WORKER}:
+        # Elsewhere it would name cores outside the container's cpuset: CoresError.
+        assert CORES_ENV not in services[name]["environment"], name
+    # In a container a process may use its cpuset: where bench puts cases by default.
+    monkeypatch.delenv(CORES_ENV, raising=False)
+    monkeypatch.setattr(conditions, "allowed_cores", lambda: cpuset)
+    assert set(conditions.case_cores("cpu", 1)) <= cpuset
+    gpu_cpuset = parse_cores(cpuset_variable("gpu", services["airflow-worker-gpu"])[1])
+    monkeypatch.setattr(conditions, "allowed_cores", lambda: gpu_cpuset)
+    assert not set(conditions.case_cores("gpu", 1)) & cpuset
