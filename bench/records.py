@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.config import Case
 from bench.serialize import json_safe, to_json, write_atomic
-from bench.uncertainty import Estimate, median_interval
+from bench.uncertainty import Estimate, median_interval, steady_estimate
 
 SCHEMA_VERSION = 1
 STATUSES: tuple[str, ...] = ("ok", "skipped", "failed")
@@ -37,6 +37,11 @@ def environment_fingerprint(environment: dict[str, Any], dataset_sha256: str | N
     parts["dataset_sha256"] = dataset_sha256
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def vs_reference(steady: float | None, reference: float | None) -> float | None:
+    """A time in units of the machine's reference workload: comparable across host speeds."""
+    return steady / reference if steady is not None and reference else None
 
 
 def utc_now_iso() -> str:
@@ -112,14 +117,19 @@ class Record:
         """The steady epoch time with its interval; None without a steady state."""
         if self.steady_epoch_seconds is None:
             return None
-        samples = self.repeats if self.repeats > 1 else max(len(self.epochs) - 1, 1)
-        return Estimate(
+        return steady_estimate(
             self.steady_epoch_seconds,
             self.steady_ci_low,
             self.steady_ci_high,
             self.steady_cv,
-            samples,
+            repeats=self.repeats,
+            epochs=len(self.epochs),
         )
+
+    @property
+    def vs_reference(self) -> float | None:
+        """Steady epoch time over the reference workload's time (bench.calibration)."""
+        return vs_reference(self.steady_epoch_seconds, self.reference_seconds)
 
     @property
     def steady_epochs(self) -> int:
@@ -250,6 +260,7 @@ class CaseResult:
     scheduled: bool
     fingerprint: str | None = None
     metrics: Mapping[str, float | None] = field(default_factory=dict)
+    noisy: bool = False  # measured under contention (bench.conditions): kept out of baselines
 
 
 # What a flag can say, most to least severe (docs/detection.md explains each).
@@ -261,6 +272,7 @@ FLAG_LABELS: tuple[str, ...] = (
     "missing",
     "skipped",
     "suspected",
+    "machine",
     "improvement",
     "insufficient",
     "ok",
@@ -276,8 +288,10 @@ STATUS_MEANINGS: dict[str, str] = {
     "missing": "no result stored: validation failed or its task died",
     "skipped": "skipped now, but not in its previous result",
 }
+# A time flag relabelled `machine` says this (bench.analysis.assess.machine_slowdown).
+MACHINE_MEANING = "the reference workload slowed down with it: the machine, not the code"
 # Flags that ask a person to look at a series until someone acknowledges it (`bench ack`).
-ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected")
+ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected", "machine")
 
 
 @dataclass(frozen=True)
@@ -344,6 +358,8 @@ class Flag:
             details.append(f"since run {self.change_point_run_id}")
         if self.metric == STATUS_METRIC and self.label in STATUS_MEANINGS:
             details.append(STATUS_MEANINGS[self.label])
+        if self.label == "machine":
+            details.append(MACHINE_MEANING)
         return text + (f" ({', '.join(details)})" if details else "")
 
     def to_dict(self) -> dict[str, Any]:

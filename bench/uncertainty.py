@@ -20,6 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 CONFIDENCE = 0.95
+# How a comparison without a direction reads, wherever one is shown.
+NO_DIFFERENCE = "no measurable difference"
+TOO_FEW_SAMPLES = "too few samples"
 # Fewer steady epochs than this: results carry an explicit caveat (one process, few samples).
 MIN_STEADY_EPOCHS = 5
 
@@ -45,6 +48,20 @@ class Estimate:
             return None
         assert self.low is not None and self.high is not None
         return 100 * (self.high - self.low) / (2 * self.value)
+
+
+def steady_estimate(
+    value: float,
+    low: float | None,
+    high: float | None,
+    cv: float | None,
+    *,
+    repeats: int,
+    epochs: int,
+) -> Estimate:
+    """A stored steady time as an Estimate: samples are the repeats, else the steady epochs."""
+    samples = repeats if repeats > 1 else max(epochs - 1, 1)
+    return Estimate(value, low, high, cv, samples)
 
 
 def median_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:

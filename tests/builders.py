@@ -99,3 +99,29 @@ def make_record(
     if total_seconds is not None:
         record.total_seconds = total_seconds
     return record
+
+
+def measured_conditions(
+    cores: Sequence[int] = (1,),
+    *,
+    others_share: float = 0.01,
+    steal_share: float = 0.0,
+    load_before: Sequence[float] = (0.12, 0.30, 0.25),
+    load_after: Sequence[float] = (1.02, 0.55, 0.33),
+    governor: str | None = "performance",
+    window_seconds: float = 20.0,
+) -> dict[str, Any]:
+    """What bench.conditions.CpuWatch.stop records for a case, plus the reference's details."""
+    capacity = window_seconds * len(cores)
+    return {
+        "cores": list(cores),
+        "load_before": list(load_before),
+        "load_after": list(load_after),
+        "governor": governor,
+        "window_seconds": window_seconds,
+        "own_cpu_seconds": round(capacity * 0.98, 3),
+        "others_cpu_seconds": round(capacity * others_share, 3),
+        "others_share": others_share,
+        "steal_share": steal_share,
+        "reference": {"gemm_seconds": 0.02, "gemm_gflops": 125.0, "python_loop_seconds": 0.025},
+    }

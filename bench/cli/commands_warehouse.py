@@ -7,6 +7,7 @@ bench.warehouse is imported inside the handlers so `bench --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,9 +57,16 @@ def register(subparsers: Any) -> None:
     add_format_option(history)
     history.set_defaults(handler=_history)
 
-    compare = subparsers.add_parser("compare", help="per-case ratios of run B to run A")
+    compare = subparsers.add_parser(
+        "compare", help="per-case ratios of run B to run A, and what differs between the runs"
+    )
     compare.add_argument("run_a", metavar="RUN_A")
     compare.add_argument("run_b", metavar="RUN_B")
+    compare.add_argument(
+        "--allow-different-budgets",
+        action="store_true",
+        help="compare even when the runs trained different numbers of epochs (refused otherwise)",
+    )
     add_format_option(compare)
     compare.set_defaults(handler=_compare)
 
@@ -121,14 +129,20 @@ def _record_files(names: Sequence[str]) -> list[Path]:
 
 
 SUMMARY_COLUMNS = [
-    "framework", "mode", "device", "status", "steady_epoch_seconds", "compile_seconds",
-    "total_seconds", "peak_rss_mib", "peak_device_mib", "test_mae_10", "test_mae_20",
-    "test_mae_30", "reason",
+    "framework", "mode", "device", "status", "steady_epoch_seconds", "ci95_s", "cv", "repeats",
+    "vs_ref", "noisy", "compile_seconds", "total_seconds", "peak_rss_mib", "peak_device_mib",
+    "test_mae_10", "test_mae_20", "test_mae_30", "reason",
 ]  # fmt: skip
+NOISY_NOTE = (
+    "noisy: other processes or CPU steal disturbed the measurement "
+    "(--format csv or json gives the reason)"
+)
 
 
 @one_line_errors
 def _results(args: argparse.Namespace) -> int:
+    from bench.records import vs_reference
+    from bench.reports import formatting as fmt
     from bench.warehouse import (
         latest_results,
         latest_run_id,
@@ -152,15 +166,23 @@ def _results(args: argparse.Namespace) -> int:
         raise UserError(
             f"no results for run {args.run!r} in the warehouse at {mask_url(warehouse_url())}"
         )
+    for row in rows:
+        row["vs_ref"] = vs_reference(row["steady_epoch_seconds"], row["reference_seconds"])
     if args.format != "table":
-        print_rows(rows, RESULT_COLUMNS, args.format)
+        print_rows(rows, [*RESULT_COLUMNS, "vs_ref"], args.format)
         return 0
     for row in rows:
         for unit in ("rss", "device"):
             value = row.get(f"peak_{unit}_bytes")
             row[f"peak_{unit}_mib"] = value / MIB if value is not None else None
+        row["ci95_s"] = fmt.interval(row["steady_ci_low"], row["steady_ci_high"])
+        row["cv"] = fmt.cv(row["steady_cv"])
+        row["noisy"] = "yes" if row["noisy"] else None
     print(f"{title} ({len(rows)} results)")
     print_rows(rows, SUMMARY_COLUMNS, "table")
+    print("ci95_s: 95% interval of the steady epoch time; vs_ref: steady / reference workload")
+    if any(row["noisy"] for row in rows):
+        print(NOISY_NOTE)
     return 0
 
 
@@ -183,21 +205,64 @@ def _history(args: argparse.Namespace) -> int:
 
 COMPARE_TABLE_COLUMNS = [
     "framework", "mode", "device", "status_a", "status_b", "steady_epoch_seconds_a",
-    "steady_epoch_seconds_b", "steady_epoch_seconds_ratio", "compile_seconds_ratio",
-    "total_seconds_ratio", "peak_rss_bytes_ratio", "test_mae_30_ratio", "same_environment",
+    "steady_epoch_seconds_b", "steady_epoch_seconds_ratio", "ratio_ci95", "verdict",
+    "compile_seconds_ratio", "total_seconds_ratio", "peak_rss_bytes_ratio", "test_mae_30_ratio",
+    "same_environment", "noisy",
 ]  # fmt: skip
 
 
 @one_line_errors
 def _compare(args: argparse.Namespace) -> int:
+    from bench.reports import formatting as fmt
     from bench.warehouse import compare_runs
+    from bench.warehouse.queries import BUDGET
 
-    rows = compare_runs(args.run_a, args.run_b)
-    columns = COMPARE_TABLE_COLUMNS if args.format == "table" else list(rows[0])
-    if args.format == "table":
-        print(f"ratios are {args.run_b} / {args.run_a} (above 1: B is slower or larger)")
-    print_rows(rows, columns, args.format)
+    run_a, run_b = args.run_a, args.run_b
+    rows = compare_runs(run_a, run_b)
+    differences = _run_differences(rows)
+    if BUDGET in differences and not args.allow_different_budgets:
+        budget_a, budget_b = differences[BUDGET]
+        raise UserError(
+            f"run {run_a} trained {budget_a} epochs and run {run_b} {budget_b}: a ratio across "
+            "different epoch budgets compares different work; pass --allow-different-budgets "
+            "to compare anyway",
+            exit_code=2,
+        )
+    notes = sys.stdout if args.format == "table" else sys.stderr  # keep csv/json parseable
+    for what, (in_a, in_b) in differences.items():
+        print(f"{what} differs: {in_a} in {run_a}; {in_b} in {run_b}", file=notes)
+    if args.format != "table":
+        print_rows(rows, list(rows[0]), args.format)
+        return 0
+    for row in rows:
+        low, high = row["steady_epoch_seconds_ratio_low"], row["steady_epoch_seconds_ratio_high"]
+        row["ratio_ci95"] = fmt.ratio_interval(None if low is None else (low, high))
+        noisy = [side for side in ("a", "b") if row[f"noisy_{side}"]]
+        row["noisy"] = ",".join(side.upper() for side in noisy) or None
+    print(
+        f"ratios are {run_b} / {run_a} (above 1: B is slower or larger); verdict: steady time, "
+        "slower or faster only when ratio_ci95 (95% interval) excludes 1"
+    )
+    print_rows(rows, COMPARE_TABLE_COLUMNS, "table")
+    if any(row["noisy"] for row in rows):
+        print(NOISY_NOTE)
     return 0
+
+
+def _run_differences(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """What differs between the runs over their common cases: {what: (in A, in B)}, as text."""
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for row in rows:
+        for what, values in row["differences"].items():
+            for seen, value in zip(found.setdefault(what, (set(), set())), values, strict=True):
+                seen.add(
+                    json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+                )
+    return {what: (_listed(a), _listed(b)) for what, (a, b) in found.items()}
+
+
+def _listed(values: set[str]) -> str:
+    return ", ".join(sorted(values, key=lambda v: (int(v) if v.isdigit() else 0, v)))
 
 
 @one_line_errors

@@ -43,7 +43,7 @@ def print_summary(record: Record) -> None:
     lines += [
         ("cores", ",".join(str(c) for c in record.environment.get("cores") or []) or "-"),
         ("reference workload", _s(record.reference_seconds)),
-        ("steady / reference", _relative(record)),
+        ("steady / reference", fmt.ratio(record.vs_reference)),
         ("conditions", record.noisy and f"noisy: {record.noisy}" or "no contention seen"),
     ]
     width = max(len(k) for k, _ in lines)
@@ -83,7 +83,7 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
                 "test_mse": final.test_mse if final else None,
                 "test_mae": final.test_mae if final else None,
                 "at_epoch": final.epoch if final else None,
-                "vs_ref": _ratio(r),
+                "vs_ref": r.vs_reference,
                 "noisy": r.noisy,
                 "reason": r.reason,
             }
@@ -113,30 +113,15 @@ def print_comparison(records: Sequence[Record]) -> None:
 
 
 def _speedup_interval(speedup: Any) -> str:
-    from bench.reports.narrative import interval_text
-
-    if speedup.claim == "same":
-        return "no measurable difference"
-    if speedup.claim == "unknown":
-        return "too few samples"
-    return interval_text(speedup.interval).removeprefix("95% interval ")
+    if speedup.claim in ("same", "unknown"):
+        return fmt.claim(speedup.claim)
+    return fmt.ratio_interval(speedup.interval)
 
 
 def _interval(record: Record) -> str:
     if record.steady_ci_low is None:
         return f"- (needs at least {MIN_STEADY_EPOCHS + 1} steady epochs)"
     return f"{fmt.interval(record.steady_ci_low, record.steady_ci_high)} s"
-
-
-def _ratio(record: Record) -> float | None:
-    if record.steady_epoch_seconds is None or not record.reference_seconds:
-        return None
-    return record.steady_epoch_seconds / record.reference_seconds
-
-
-def _relative(record: Record) -> str:
-    value = _ratio(record)
-    return "-" if value is None else f"{value:.2f}x"
 
 
 def _s(value: float | None) -> str:

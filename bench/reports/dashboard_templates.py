@@ -23,7 +23,8 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 {{ m.run_header(s.run) }}
 {{ m.verdict_block(verdict) }}
 <h2>Findings</h2>{{ m.findings_list(found) }}
-<h2>Cases</h2>{{ m.results_table(s.records, speedup) }}
+<h2>Cases</h2>{{ m.results_table(s.records, speedup, vs_reference) }}
+<h3>Speedup over eager, with its 95% interval</h3>{{ m.speedups_table(speedups) }}
 <p>History of a case: {% for r in s.records %}<a href="series?case={{ r.case.name | urlencode }}">
 {{ r.case.name }}</a>{{ ", " if not loop.last }}{% endfor %}</p>
 <h2>Regression flags on this run</h2>{{ m.flags_table(s.flags, show_run=False) }}
@@ -31,6 +32,7 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 <img src="charts/run/timing.png?run={{ s.run.run_id | urlencode }}" alt="steady and compile time">
 <img src="charts/run/speedup.png?run={{ s.run.run_id | urlencode }}" alt="speedup over eager">
 <img src="charts/run/memory.png?run={{ s.run.run_id | urlencode }}" alt="memory against time">
+<h2>Measurement conditions</h2>{{ m.conditions_block(s.records, noise) }}
 <h2>Test error</h2>{{ m.accuracy_table(s.records, budgets) }}
 <h2>Training curves</h2>
 {% for g in groups if g.measured %}<h3>{{ g.title }}</h3>

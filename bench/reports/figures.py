@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DPI = 100
+CLAIM_COLORS = {"faster": "tab:green", "slower": "tab:red"}  # same and unknown: grey
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -49,10 +50,12 @@ def timing_png(records: Sequence[Record]) -> bytes:
     if not timed:
         return _empty(figure, "no timed case in this run")
     steady_ax, compile_ax = figure.subplots(1, 2, sharey=True)
-    names = [r.case.name for r in timed]
-    steady_ax.barh(names, [r.steady_epoch_seconds or 0.0 for r in timed], color="tab:blue")
+    names = [f"{r.case.name} (noisy)" if r.noisy else r.case.name for r in timed]
+    steady = [r.steady_epoch_seconds or 0.0 for r in timed]
+    errors = _error_bars(steady, [(r.steady_ci_low, r.steady_ci_high) for r in timed])
+    steady_ax.barh(names, steady, color="tab:blue", xerr=errors, ecolor="0.2", capsize=3)
     steady_ax.set_xscale("log")
-    steady_ax.set_xlabel("steady epoch time (s, log scale)")
+    steady_ax.set_xlabel("steady epoch time (s, log scale; 95% interval)")
     steady_ax.invert_yaxis()
     compile_ax.barh(names, [r.compile_seconds or 0.0 for r in timed], color="tab:orange")
     compile_ax.set_xlabel("compile + warm-up (s)")
@@ -62,24 +65,39 @@ def timing_png(records: Sequence[Record]) -> bytes:
 
 
 def speedup_png(found: Sequence[Speedup]) -> bytes:
-    """Each compiled mode's speedup over eager of its framework and device (1 = same speed)."""
+    """Each compiled mode's speedup over eager of its framework and device (1 = same speed),
+    with its 95% interval; grey where the interval holds 1 or there is none."""
     figure = _figure(8, 0.45 * max(len(found), 2) + 1.2)
     if not found:
         return _empty(figure, "no compiled case with an eager baseline in this run")
     ax = figure.subplots()
     names = [s.case.name for s in found]
     factors = [s.factor for s in found]
-    colors = ["tab:green" if f >= 1 else "tab:red" for f in factors]
-    ax.barh(names, factors, color=colors)
+    colors = [CLAIM_COLORS.get(s.claim, "0.6") for s in found]
+    errors = _error_bars(factors, [s.interval or (None, None) for s in found])
+    ax.barh(names, factors, color=colors, xerr=errors, ecolor="0.2", capsize=3)
     ax.axvline(1.0, color="0.2", linewidth=1)
     ax.set_xscale("log")
-    ax.set_xlabel("speedup over eager of the same framework and device (x, log scale)")
+    ax.set_xlabel("speedup over eager, same framework and device (x, log scale; 95% interval)")
     ax.invert_yaxis()
-    for y, factor in enumerate(factors):
-        ax.annotate(fmt.ratio(factor), (factor, y), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=8)  # fmt: skip
+    for y, (factor, above) in enumerate(zip(factors, errors[1], strict=True)):
+        ax.annotate(fmt.ratio(factor), (factor + above, y), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8)  # fmt: skip
     ax.grid(axis="x", alpha=0.3)
     return _png(figure)
+
+
+def _error_bars(
+    values: Sequence[float], intervals: Sequence[tuple[float | None, float | None]]
+) -> list[list[float]]:
+    """matplotlib's asymmetric xerr (below, above each value); 0 where there is no interval."""
+    below, above = [], []
+    for value, (low, high) in zip(values, intervals, strict=True):
+        if low is None or high is None:
+            low = high = value
+        below.append(max(value - low, 0.0))
+        above.append(max(high - value, 0.0))
+    return [below, above]
 
 
 def memory_time_png(records: Sequence[Record]) -> bytes:

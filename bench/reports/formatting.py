@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bench.conditions import format_cores
 from bench.config import EVAL_BUDGETS, Case
 from bench.measure import MIB
+from bench.uncertainty import NO_DIFFERENCE, TOO_FEW_SAMPLES
 
 FRAMEWORK_LABELS: dict[str, str] = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
 MODE_LABELS: dict[tuple[str, str], str] = {
@@ -63,6 +65,45 @@ def interval(low: float | None, high: float | None) -> str:
 def cv(value: float | None) -> str:
     """A coefficient of variation as a percentage: ``2.1%``."""
     return DASH if value is None else f"{100 * value:.1f}%"
+
+
+def ratio_interval(interval: tuple[float, float] | None) -> str:
+    """A 95% interval of a factor: ``1.20x-1.40x``."""
+    return DASH if interval is None else f"{ratio(interval[0])}-{ratio(interval[1])}"
+
+
+def share(value: float | None) -> str:
+    """A share of CPU time as a percentage, the CV's format: ``3.1%``."""
+    return cv(value)
+
+
+def load(values: list[float] | None) -> str:
+    """Load averages over 1, 5 and 15 minutes: ``0.52 0.40 0.33``."""
+    return DASH if not values else " ".join(f"{v:.2f}" for v in values)
+
+
+def cores(values: list[int] | None) -> str:
+    """Core numbers as taskset and BENCH_CPU_CORES write them: ``2,3``."""
+    return DASH if not values else format_cores(values)
+
+
+def repeats_used(used: list[int] | None, repeats: int) -> str:
+    """Which repeats a case's summary rests on: ``1,2,4 of 4``."""
+    return DASH if not used else f"{','.join(str(u) for u in used)} of {repeats}"
+
+
+# What a speedup's interval lets a report claim (bench.reports.narrative.Speedup.claim).
+CLAIM_LABELS: dict[str, str] = {
+    "faster": "faster than eager",
+    "slower": "slower than eager",
+    "same": NO_DIFFERENCE,
+    "unknown": TOO_FEW_SAMPLES,
+}
+
+
+def claim(value: str) -> str:
+    """A speedup's claim in words: ``no measurable difference``."""
+    return CLAIM_LABELS.get(value, value)
 
 
 def percent(value: float | None) -> str:

@@ -105,10 +105,8 @@ def comparison(a: Record, b: Record) -> str:
 
 
 def interval_text(interval: tuple[float, float] | None) -> str:
-    """``95% interval 1.2x-1.4x``, or nothing."""
-    if interval is None:
-        return ""
-    return f"95% interval {fmt.ratio(interval[0])}-{fmt.ratio(interval[1])}"
+    """``95% interval 1.20x-1.40x``, or nothing."""
+    return "" if interval is None else f"95% interval {fmt.ratio_interval(interval)}"
 
 
 def caveat(records: Sequence[Record]) -> Finding | None:

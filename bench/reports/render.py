@@ -10,11 +10,21 @@ from typing import Any
 import jinja2
 
 from bench.analysis.verdict import run_verdict
+from bench.conditions import OTHERS_LIMIT, OTHERS_MIN_SECONDS, STEAL_LIMIT
 from bench.config import EVAL_BUDGETS, Case
 from bench.records import Record
 from bench.reports import formatting, templates
 from bench.reports.narrative import environment_summary, findings, speedups
 from bench.reports.snapshot import RunSnapshot
+from bench.uncertainty import MIN_STEADY_EPOCHS
+
+# What the measurement-conditions note cites: when a case is noisy, when it has an interval.
+NOISE = {
+    "others_share": OTHERS_LIMIT,
+    "others_seconds": OTHERS_MIN_SECONDS,
+    "steal_share": STEAL_LIMIT,
+    "min_steady_epochs": MIN_STEADY_EPOCHS + 1,
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def curve_groups(records: Sequence[Record]) -> list[CurveGroup]:
 
 def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
     """What every page about one run shows: verdict, findings, speedups, curve groups,
-    environment."""
+    environment, measurement conditions."""
     found = speedups(snapshot.ok_records)
     by_case = {s.case: s.factor for s in found}
 
@@ -60,6 +70,8 @@ def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
         "found": findings(snapshot),
         "speedups": found,
         "speedup": speedup,
+        "vs_reference": lambda record: record.vs_reference,
+        "noise": NOISE,
         "groups": curve_groups(snapshot.records),
         "env": environment_summary(snapshot.records),
         "budgets": EVAL_BUDGETS,

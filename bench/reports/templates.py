@@ -22,6 +22,7 @@ th { background: #f6f8fa; }
 img { max-width: 100%; border: 1px solid #eee; }
 .muted { color: #57606a; } .bad { color: #b42318; font-weight: 600; }
 .ok { color: #1a7f37; } .skipped { color: #9a6700; } .failed { color: #b42318; }
+.noisy { color: #9a6700; font-weight: 600; } li.topic-caveat { color: #9a6700; }
 nav a { margin-right: 1rem; } nav { margin-bottom: 1rem; }
 details { margin: 0.4rem 0; } form { margin: 0.6rem 0; }
 </style></head>
@@ -37,7 +38,8 @@ MACROS = """
 {%- endmacro %}
 
 {% macro findings_list(found) -%}
-<ul class="findings">{% for f in found %}<li data-topic="{{ f.topic }}">{{ f.text }}</li>
+<ul class="findings">{% for f in found %}
+<li data-topic="{{ f.topic }}" class="topic-{{ f.topic }}">{{ f.text }}</li>
 {% else %}<li class="muted">Nothing to report: no case finished.</li>{% endfor %}</ul>
 {%- endmacro %}
 
@@ -50,19 +52,70 @@ MACROS = """
 <td>{{ run.validation_outcome or "not validated" }}</td></tr></table>
 {%- endmacro %}
 
-{% macro results_table(records, speedup) -%}
+{% macro results_table(records, speedup, vs_reference) -%}
 <table class="results"><tr><th>case</th><th>status</th><th>steady epoch (s)</th>
+<th>95% interval (s)</th><th>CV</th><th>repeats</th><th>vs ref</th>
 <th>compile (s)</th><th>speedup vs eager</th><th>peak RSS (MiB)</th><th>peak device (MiB)</th>
-<th>total training (s)</th><th>epochs</th><th>reason</th></tr>
-{% for r in records %}<tr data-case="{{ r.case.name }}"><td>{{ r.case.name }}</td>
-<td class="{{ r.status }}">{{ r.status }}</td>
+<th>total training (s)</th><th>epochs</th><th>noisy</th><th>reason</th></tr>
+{% for r in records %}
+<tr data-case="{{ r.case.name }}"{% if r.noisy %} class="noisy" data-noisy="true"{% endif %}>
+<td>{{ r.case.name }}</td><td class="{{ r.status }}">{{ r.status }}</td>
 <td class="num">{{ fmt.seconds(r.steady_epoch_seconds) }}</td>
+<td class="num">{{ fmt.interval(r.steady_ci_low, r.steady_ci_high) }}</td>
+<td class="num">{{ fmt.cv(r.steady_cv) }}</td><td class="num">{{ r.repeats }}</td>
+<td class="num">{{ fmt.ratio(vs_reference(r)) }}</td>
 <td class="num">{{ fmt.seconds(r.compile_seconds) }}</td>
 <td class="num">{{ fmt.ratio(speedup(r.case)) }}</td>
 <td class="num">{{ fmt.mib(r.peak_rss_bytes) }}</td>
 <td class="num">{{ fmt.mib(r.peak_device_bytes) }}</td>
 <td class="num">{{ fmt.seconds(r.total_seconds) }}</td><td class="num">{{ r.epochs | length }}</td>
+<td>{% if r.noisy %}<span class="noisy">noisy</span>: {{ r.noisy }}{% endif %}</td>
 <td>{{ r.reason or "" }}</td></tr>{% endfor %}</table>
+{%- endmacro %}
+
+{% macro speedups_table(found) -%}
+{% if found %}<table class="speedups"><tr><th>case</th><th>eager steady (s)</th>
+<th>steady (s)</th><th>speedup</th><th>95% interval</th><th>claim</th></tr>
+{% for s in found %}<tr data-case="{{ s.case.name }}" data-claim="{{ s.claim }}">
+<td>{{ s.case.name }}</td><td class="num">{{ fmt.seconds(s.eager_seconds) }}</td>
+<td class="num">{{ fmt.seconds(s.compiled_seconds) }}</td>
+<td class="num">{{ fmt.ratio(s.factor) }}</td>
+<td class="num">{{ fmt.ratio_interval(s.interval) }}</td>
+<td>{{ fmt.claim(s.claim) }}</td></tr>{% endfor %}</table>
+{% else %}<p class="muted">No compiled case with an eager baseline in this run.</p>{% endif %}
+{%- endmacro %}
+
+{% macro conditions_block(records, noise) -%}
+<p>How sure the times are: within one process, a steady time's 95% interval is the
+order-statistic interval of the median of epochs 2..N (distribution-free; it needs
+{{ noise.min_steady_epochs }} or more steady epochs); across repeats (fresh processes of a case),
+it is a t interval on the logarithms of the repeats' medians (Kalibera &amp; Jones, 2013). CV is
+the standard deviation over the mean of the same samples. A speedup's interval divides the ends of
+the two intervals crosswise, so it is conservative: a difference is stated only when it excludes 1.
+A case is <span class="noisy">noisy</span> when, while it trained, other processes used at least
+{{ fmt.share(noise.others_share) }} of its cores (and {{ fmt.seconds(noise.others_seconds) }} s of
+CPU or more) or the hypervisor stole at least {{ fmt.share(noise.steal_share) }} of them. A noisy
+case is kept and shown; regression detection leaves it out of baselines, and over repeats its noisy
+repeats are left out of the summary unless all are noisy. "vs ref" is the steady epoch time over
+the time of a fixed reference workload (a GEMM burst and a Python loop) on the case's cores: a
+slower machine moves both.</p>
+{% set measured = records | rejectattr("status", "equalto", "skipped") | list %}
+{% if measured %}<table class="conditions"><tr><th>case</th><th>cores</th>
+<th>load before (1/5/15 min)</th><th>load after</th><th>others' CPU share</th><th>steal</th>
+<th>governor</th><th>reference (s)</th><th>repeats used</th><th>noisy</th></tr>
+{% for r in measured %}{% set c = r.conditions %}
+<tr data-case="{{ r.case.name }}"{% if r.noisy %} class="noisy" data-noisy="true"{% endif %}>
+<td>{{ r.case.name }}</td><td>{{ fmt.cores(c.get("cores") or r.environment.get("cores")) }}</td>
+<td class="num">{{ fmt.load(c.get("load_before")) }}</td>
+<td class="num">{{ fmt.load(c.get("load_after")) }}</td>
+<td class="num">{{ fmt.share(c.get("others_share")) }}</td>
+<td class="num">{{ fmt.share(c.get("steal_share")) }}</td>
+<td>{{ c.get("governor") or "-" }}</td>
+<td class="num">{{ fmt.seconds(r.reference_seconds) }}</td>
+<td>{{ fmt.repeats_used(c.get("repeats_used"), r.repeats) }}</td>
+<td>{% if r.noisy %}<span class="noisy">noisy</span>: {{ r.noisy }}{% else %}no{% endif %}</td>
+</tr>{% endfor %}</table>
+{% endif %}
 {%- endmacro %}
 
 {% macro accuracy_table(records, budgets) -%}
@@ -152,6 +205,7 @@ REPORT = """{% extends "base.html" %}{% import "macros.html" as m with context %
 <p class="muted">One small regression network (California Housing) trained in PyTorch and
 TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at {{ warehouse }}.</p>
 <nav><a href="#findings">Findings</a><a href="#speed">Speed and memory</a>
+<a href="#conditions">Measurement conditions</a>
 <a href="#accuracy">Test error</a><a href="#cases">Training per case</a>
 <a href="#history">History</a>
 <a href="#environment">Environment</a><a href="#validation">Data validation</a></nav>
@@ -159,16 +213,22 @@ TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at 
 {{ m.verdict_block(verdict) }}
 <section id="findings"><h2>Findings</h2>{{ m.findings_list(found) }}</section>
 <section id="speed"><h2>Speed, compile time and memory</h2>
-<p>Steady epoch = median of epochs 2..N; compile = epoch 1 beyond steady; speedup = eager steady
-time of the same framework and device / this case's.</p>
-{{ m.results_table(s.records, speedup) }}
+<p>Steady epoch = median of epochs 2..N (over repeats: the median of the repeats' medians), with
+its 95% interval and CV; compile = epoch 1 beyond steady; speedup = eager steady time of the same
+framework and device / this case's; vs ref = steady / reference workload time (see
+<a href="#conditions">Measurement conditions</a>).</p>
+{{ m.results_table(s.records, speedup, vs_reference) }}
+<h3>Speedup of each compiled mode over eager, with its 95% interval</h3>
+{{ m.speedups_table(speedups) }}
 <h3>Steady epoch time, compile time apart</h3>
 <img id="fig-timing" src="{{ figures.timing }}" alt="steady epoch and compile time per case">
-<h3>Speedup of each compiled mode over eager</h3>
+<h3>Speedup over eager (bars: 95% interval)</h3>
 <img id="fig-speedup" src="{{ figures.speedup }}" alt="speedup over eager">
 <h3>Peak memory against time</h3>
 <img id="fig-memory" src="{{ figures.memory }}" alt="peak memory against steady epoch time">
 </section>
+<section id="conditions"><h2>Measurement conditions</h2>
+{{ m.conditions_block(s.records, noise) }}</section>
 <section id="accuracy"><h2>Test error at {{ budgets | join(", ") }} epochs</h2>
 {{ m.accuracy_table(s.records, budgets) }}</section>
 <section id="cases"><h2>Training per case</h2>

@@ -8,12 +8,21 @@ guarantee enforced by the database, not by inspecting the SQL text.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bench.uncertainty import (
+    NO_DIFFERENCE,
+    TOO_FEW_SAMPLES,
+    Estimate,
+    difference,
+    ratio_interval,
+    steady_estimate,
+)
 from bench.warehouse.engine import (
     NotFound,
     WarehouseError,
@@ -46,6 +55,11 @@ RESULT_COLUMNS: tuple[str, ...] = (
     *METRIC_COLUMNS,
     "framework_version",
     "environment_fingerprint",
+    "steady_ci_low",
+    "steady_ci_high",
+    "steady_cv",
+    "repeats",
+    "noisy",
 )
 SERIES_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -65,6 +79,24 @@ COMPARED_METRICS: tuple[str, ...] = (
     "peak_rss_bytes",
     "test_mae_30",
 )
+# compare_runs also gives these columns of A and B side by side (`<column>_a`, `<column>_b`).
+COMPARED_COLUMNS: tuple[str, ...] = (
+    "epochs_completed",
+    "repeats",
+    "steady_ci_low",
+    "steady_ci_high",
+    "steady_cv",
+    "noisy",
+)
+# compare_runs' verdict on steady time B / A, from bench.uncertainty.difference(B, A).
+VERDICTS: dict[str, str] = {
+    "higher": "slower",
+    "lower": "faster",
+    "same": NO_DIFFERENCE,
+    "unknown": TOO_FEW_SAMPLES,
+}
+# The difference (see compare_runs) across which a ratio is refused unless asked for.
+BUDGET = "epoch budget"
 
 
 class QueryError(WarehouseError, ValueError):
@@ -91,8 +123,12 @@ def latest_run_id(url: str | None = None) -> str | None:
 
 def results_for_run(run_id: str, url: str | None = None) -> list[dict[str, Any]]:
     """One dict per case of the run (RESULT_COLUMNS), ordered by framework, mode, device."""
+    return _results(run_id, RESULT_COLUMNS, url)
+
+
+def _results(run_id: str, columns: Sequence[str], url: str | None) -> list[dict[str, Any]]:
     query = (
-        sa.select(*(results.c[name] for name in RESULT_COLUMNS))
+        sa.select(*(results.c[name] for name in columns))
         .where(results.c.run_id == run_id)
         .order_by(results.c.framework, results.c.mode, results.c.device)
     )
@@ -141,10 +177,17 @@ def series_history(
 
 
 def compare_runs(run_a: str, run_b: str, url: str | None = None) -> list[dict[str, Any]]:
-    """Per case in either run: each metric of A and B and the ratio B / A (>1: B is larger)."""
-    found = {run_id: results_for_run(run_id, url) for run_id in (run_a, run_b)}
-    for run_id, rows in found.items():
-        if not rows:
+    """Per case in either run: each metric of A and B and the ratio B / A (>1: B is larger).
+
+    Also COMPARED_COLUMNS of A and B; the steady ratio's 95% interval
+    (`steady_epoch_seconds_ratio_low`/`_high`) and `verdict` (VERDICTS; None unless both are
+    ok); and `differences`, {what: [value in A, value in B]} for whatever differs between the
+    two results that a ratio assumes equal (BUDGET, dataset, environment, repeats).
+    """
+    found = {}
+    for run_id in (run_a, run_b):
+        found[run_id] = _results(run_id, (*RESULT_COLUMNS, "dataset_sha256", "environment"), url)
+        if not found[run_id]:
             raise NotFound(f"no results for run {run_id!r} in the warehouse; see `bench results`")
     by_case = [{_case(row): row for row in found[run_id]} for run_id in (run_a, run_b)]
     compared = []
@@ -160,8 +203,69 @@ def compare_runs(run_a: str, run_b: str, url: str | None = None) -> list[dict[st
         row["same_environment"] = (
             None if None in fingerprints else fingerprints[0] == fingerprints[1]
         )
+        for column in COMPARED_COLUMNS:
+            row[f"{column}_a"], row[f"{column}_b"] = a.get(column), b.get(column)
+        row.update(_steady_verdict(a, b))
+        row["differences"] = _differences(a, b) if a and b else {}
         compared.append(row)
     return compared
+
+
+def _steady_estimate(row: dict[str, Any]) -> Estimate | None:
+    """A result row's steady epoch time with its interval (as Record.steady); None unless ok."""
+    value = row.get("steady_epoch_seconds")
+    if row.get("status") != "ok" or value is None:
+        return None
+    return steady_estimate(
+        value,
+        row.get("steady_ci_low"),
+        row.get("steady_ci_high"),
+        row.get("steady_cv"),
+        repeats=row.get("repeats") or 1,
+        epochs=row.get("epochs_completed") or 0,
+    )
+
+
+def _steady_verdict(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    estimate_a, estimate_b = _steady_estimate(a), _steady_estimate(b)
+    if estimate_a is None or estimate_b is None:
+        interval, verdict = None, None
+    else:
+        interval = ratio_interval(estimate_b, estimate_a)
+        verdict = VERDICTS[difference(estimate_b, estimate_a)]
+    low, high = interval or (None, None)
+    return {
+        "steady_epoch_seconds_ratio_low": low,
+        "steady_epoch_seconds_ratio_high": high,
+        "verdict": verdict,
+    }
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[Any]]:
+    """What differs between two results of one case; a value unknown on either side is skipped."""
+    aspects_a, aspects_b = _aspects(a), _aspects(b)
+    return {
+        what: [aspects_a[what], aspects_b[what]]
+        for what in aspects_a
+        if None not in (aspects_a[what], aspects_b[what]) and aspects_a[what] != aspects_b[what]
+    }
+
+
+def _aspects(row: dict[str, Any]) -> dict[str, Any]:
+    """What a ratio of two results assumes equal, read from one result (None: not known)."""
+    environment = row.get("environment") or {}
+    version = row.get("framework_version")
+    return {
+        BUDGET: row["epochs_completed"] if row["status"] == "ok" else None,
+        "dataset": row.get("dataset_sha256"),
+        "environment fingerprint": row.get("environment_fingerprint"),
+        "cpu model": environment.get("cpu_model"),
+        "gpu": (environment.get("gpu_name") or "none") if "gpu_name" in environment else None,
+        "framework version": f"{row['framework']} {version}" if version else None,
+        "threads": environment.get("threads"),
+        "hostname": environment.get("hostname"),
+        "repeats": row.get("repeats"),
+    }
 
 
 def read_only_query(sql: str, url: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:

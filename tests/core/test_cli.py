@@ -62,6 +62,7 @@ def test_every_command_has_help_and_is_documented(
         (["run", "--framework", "torch", "--mode", "eager", "--device", "tpu"], "invalid choice"),
         (["matrix", "--framework", "torch", "--mode", "function"], "unknown mode 'function'"),
         (["matrix", "--threads", "-1"], "at least 1"),
+        (["matrix", "--repeats", "0"], "at least 1"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -88,7 +89,11 @@ def test_run_prints_table_and_writes_json(tmp_path: Path, data_home: Path) -> No
     assert re.search(r"^epoch\s+seconds\s+train_mae$", result.stdout, re.M)
     assert re.search(r"^\s+2\s+\d", result.stdout, re.M)
     assert "steady epoch" in result.stdout and "test after epoch 2" in result.stdout
+    assert "caveat: 1 steady epoch(s) from one process" in result.stdout
+    assert re.search(r"^\s+cores\s+\d", result.stdout, re.M), "the case's pinned core"
     record = json.loads(out.read_text())
+    assert len(record["environment"]["cores"]) == 1 and record["reference_seconds"] > 0
+    assert {"others_share", "load_before", "reference"} <= set(record["conditions"])
     assert record["status"] == "ok" and len(record["epochs"]) == 2
     assert record["case"] == {"framework": "torch", "mode": "eager", "device": "cpu"}
 
@@ -145,3 +150,25 @@ def test_matrix_compares_cases_and_skips_gpu(tmp_path: Path, data_home: Path) ->
     assert "skipped" in lines["torch-eager-gpu"] and "no CUDA GPU" in lines["torch-eager-gpu"]
     names = sorted(p.name for p in tmp_path.glob("*.json"))
     assert names == ["torch-eager-cpu.json", "torch-eager-gpu.json"]
+
+
+@pytest.mark.integration
+def test_matrix_repeats_each_case_in_fresh_processes_and_summarizes(
+    tmp_path: Path, data_home: Path
+) -> None:
+    result = bench(
+        "matrix", "--framework", "torch", "--mode", "eager", "--device", "cpu", "--epochs", "8",
+        "--repeats", "2", "--json-dir", str(tmp_path), "--no-store", "--quiet",
+        env={"BENCH_DATA_HOME": str(data_home)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "torch-eager-cpu repeat 2/2: ok" in result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    row = dict(zip(lines["case"].split(), lines["torch-eager-cpu"].split(), strict=False))
+    assert row["repeats"] == "2"
+    low, high = map(float, row["ci95_s"].split("-"))
+    assert low <= float(row["steady_s"]) <= high
+    records = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*.json"))]
+    assert [(r["repeat"], r["repeats"]) for r in records] == [(1, 2), (2, 2)]
+    pids = {r["environment"].get("hostname") for r in records}
+    assert len(pids) == 1 and records[0]["started_at"] <= records[1]["started_at"]

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from bench.conditions import noisy_reason
 from bench.config import Case
 from bench.measure import MIB
 from bench.records import EvalMetric, Record, ValidationReport
@@ -22,7 +23,7 @@ from bench.warehouse import ensure_run, finish_run, get_engine, store_record, st
 from bench.warehouse.engine import reset_engines
 from bench.warehouse.migrate import forget_upgrades
 from bench.warehouse.models import ACKNOWLEDGEMENTS, FLAGS
-from tests.builders import make_record, nightly
+from tests.builders import make_record, measured_conditions, nightly
 
 EPOCHS = 30
 # case -> (steady s, epoch-1 overhead s, peak RSS MiB, final test MAE)
@@ -41,6 +42,9 @@ LATEST = RUNS[-1]
 REGRESSED = Case("torch", "compile", "cpu")  # slower in the latest run: an open flag
 ACKED = Case("tensorflow", "function", "cpu")  # a memory flag on run 3, acknowledged
 IMPROVED = Case("tensorflow", "xla", "cpu")  # an improvement flag on run 4: not an alert
+NOISY = Case("tensorflow", "eager", "cpu")  # others took 23% of its core in the latest run
+CORES = [1]
+REFERENCE_SECONDS = 0.045  # the reference workload, 1% slower every night
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def sample_record(run_index: int, case: Case) -> Record:
         rss_mib += 150
     seconds = [steady * drift * (1 + 0.03 * math.sin(e)) for e in range(1, EPOCHS + 1)]
     seconds[0] += overhead
-    return make_record(
+    record = make_record(
         run_id,
         case,
         trigger="scheduled",
@@ -105,8 +109,13 @@ def sample_record(run_index: int, case: Case) -> Record:
             for b in (10, 20, 30)
         ],
         dataset_sha256="a" * 64,
-        environment=environment,
+        environment={**environment, "cores": CORES},
     )
+    noisy = case == NOISY and run_id == LATEST
+    record.conditions = measured_conditions(CORES, others_share=0.23 if noisy else 0.01)
+    record.noisy = noisy_reason(record.conditions)
+    record.reference_seconds = REFERENCE_SECONDS * (1 + 0.01 * run_index)
+    return record
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,12 @@ def test_importing_the_package_loads_no_plotting_web_or_framework_module() -> No
     assert json.loads(out) == []
 
 
-def test_alert_labels_are_blocking_labels_of_series_and_suspected() -> None:
+def test_alert_labels_are_blocking_labels_of_series_suspected_and_machine() -> None:
     from bench.records import ALERT_LABELS, BLOCKING_LABELS, FLAG_LABELS
 
-    assert set(ALERT_LABELS) == (BLOCKING_LABELS - {"failed", "missing"}) | {"suspected"}
+    assert set(ALERT_LABELS) == (BLOCKING_LABELS - {"failed", "missing"}) | {
+        "suspected",
+        "machine",
+    }
     assert set(ALERT_LABELS) <= set(FLAG_LABELS)
     assert set(FLAG_LABELS) >= BLOCKING_LABELS

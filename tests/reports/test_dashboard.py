@@ -13,7 +13,7 @@ from bench.reports import formatting as fmt
 from bench.reports.dashboard import create_app
 from bench.warehouse import compare_runs
 from tests.reports.html_tables import table
-from tests.reports.sample_warehouse import ACKED, IMPROVED, REGRESSED, RUNS, Sample
+from tests.reports.sample_warehouse import ACKED, IMPROVED, NOISY, REGRESSED, RUNS, Sample
 
 USER = {"x-test-user": "alice"}
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -45,6 +45,18 @@ def test_latest_run_page_lists_its_cases_and_findings(client: TestClient, sample
     assert "tf.function trains" in page.text
     (flag,) = table(page.text, "flags")
     assert (flag["case"], flag["label"]) == (REGRESSED.name, "regression")
+
+
+def test_the_run_page_shows_intervals_claims_and_conditions(client: TestClient) -> None:
+    page = client.get("/").text
+    rows = {row["case"]: row for row in table(page, "results")}
+    assert rows[NOISY.name]["noisy"].startswith("noisy: other processes used 23% of core(s) 1")
+    assert rows[REGRESSED.name]["95% interval (s)"] != "-"
+    speedups = {row["case"]: row for row in table(page, "speedups")}
+    assert speedups["tensorflow-function-cpu"]["claim"] == "faster than eager"
+    conditions = {row["case"]: row for row in table(page, "conditions")}
+    assert conditions[NOISY.name]["others' CPU share"] == "23.0%"
+    assert "<h2>Measurement conditions</h2>" in page
 
 
 def test_an_older_run_is_shown_on_request(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from bench.records import (
 )
 from bench.reports.narrative import Speedup, environment_summary, findings, speedups
 from bench.reports.snapshot import RunSnapshot
+from tests.builders import make_record
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -32,13 +33,21 @@ def record(
     mae: float | None = 0.38,
     status: str = "ok",
     device: str = "cpu",
+    spread: float | None = 0.02,
 ) -> Record:
+    """A record whose steady time has a 95% interval of +-`spread` (None: no interval)."""
+    low = high = cv = None
+    if steady is not None and spread is not None:
+        low, high, cv = steady * (1 - spread), steady * (1 + spread), spread / 2
     return Record(
         run_id="run-1",
         case=Case(framework, mode, device),
         status=status,
         reason=None if status == "ok" else "no CUDA device",
         steady_epoch_seconds=steady,
+        steady_ci_low=low,
+        steady_ci_high=high,
+        steady_cv=cv,
         compile_seconds=compile_s,
         peak_rss_bytes=rss_mib * MIB,
         eval=[EvalMetric(30, 0.3, mae)] if mae is not None else [],
@@ -76,13 +85,16 @@ def test_faster_slower_and_same_speed_sentences_cite_both_times() -> None:
     speed = texts(runs, "speed")
     assert (
         "tf.function trains 20x faster than TensorFlow eager on cpu "
-        "(steady epoch 0.5250 s vs 10.5000 s)." in speed
+        "(steady epoch 0.5250 s vs 10.5000 s; 95% interval 19x-21x)." in speed
     )
     assert (
         "torch.compile max-autotune is slower than PyTorch eager on cpu for this model: "
-        "1.25x the time per steady epoch (0.6500 s vs 0.5200 s)." in speed
+        "1.25x the time per steady epoch (0.6500 s vs 0.5200 s; 95% interval 1.20x-1.30x)." in speed
     )
-    assert any(t.startswith("torch.compile is as fast as PyTorch eager on cpu") for t in speed)
+    assert (
+        "No measurable difference between torch.compile and PyTorch eager on cpu (0.5000 s vs "
+        "0.5200 s per steady epoch; the factor's 95% interval 1.00x-1.08x includes 1)." in speed
+    )
     assert (
         "Fastest on cpu: torch.compile at 0.5000 s per steady epoch, 21x faster than the "
         "slowest, TensorFlow eager (10.5000 s)." in speed
@@ -91,6 +103,55 @@ def test_faster_slower_and_same_speed_sentences_cite_both_times() -> None:
         "In eager mode on cpu, PyTorch trains 20x faster than TensorFlow "
         "(0.5200 s vs 10.5000 s per steady epoch)." in speed
     )
+
+
+def test_a_factor_is_claimed_only_when_its_interval_excludes_1() -> None:
+    eager = record("torch", "eager", 0.50)
+    runs = [
+        eager,
+        record("torch", "compile", 0.49),  # 1.02x, interval 0.98x-1.06x: holds 1
+        record("torch", "compile-max-autotune", 0.40),  # 1.25x, interval 1.20x-1.30x
+    ]
+    same, faster = speedups(runs)
+    assert same.claim == "same" and same.interval is not None
+    assert same.interval[0] < 1 < same.interval[1]
+    assert faster.claim == "faster" and faster.interval is not None and faster.interval[0] > 1
+    speed = texts(runs, "speed")
+    assert (
+        "No measurable difference between torch.compile and PyTorch eager on cpu (0.4900 s vs "
+        "0.5000 s per steady epoch; the factor's 95% interval 0.98x-1.06x includes 1)." in speed
+    )
+    assert (
+        "torch.compile max-autotune trains 1.25x faster than PyTorch eager on cpu (steady epoch "
+        "0.4000 s vs 0.5000 s; 95% interval 1.20x-1.30x)." in speed
+    )
+    assert not any("torch.compile trains" in t or "torch.compile is slower" in t for t in speed)
+
+
+def test_without_intervals_nothing_is_claimed_and_the_caveat_says_why() -> None:
+    runs = [
+        make_record(case=("torch", "eager", "cpu"), epochs=2, steady=0.5),
+        make_record(case=("torch", "compile", "cpu"), epochs=2, steady=0.25),
+    ]
+    (s,) = speedups(runs)
+    assert (s.claim, s.interval) == ("unknown", None)
+    assert texts(runs, "speed")[0] == (
+        "torch.compile measured 0.2500 s vs 0.5000 s per steady epoch against PyTorch eager on "
+        "cpu: too few samples to say which is faster."
+    )
+    assert texts(runs, "compile") == [
+        "torch.compile on cpu spends 0.5000 s compiling and warming up; too few samples to tell "
+        "whether it pays back."
+    ]
+    (caveat,) = texts(runs, "caveat")
+    assert caveat.startswith("2 case(s) measured 1 steady epoch(s) in a single process")
+    assert "Run at least 7 epochs, or repeats, to compare them." in caveat
+
+
+def test_no_caveat_when_every_time_has_an_interval() -> None:
+    runs = [make_record(case=("torch", "eager", "cpu"), epochs=30, steady=0.5)]
+    assert runs[0].steady is not None and runs[0].steady.has_interval
+    assert texts(runs, "caveat") == []
 
 
 def test_compile_time_break_even() -> None:

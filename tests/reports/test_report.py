@@ -15,9 +15,20 @@ from bench.reports import write_report
 from bench.warehouse import NotFound, get_engine, results_for_run, series_history, store_record
 from bench.warehouse.models import EPOCHS, RESULTS
 from tests.reports.html_tables import pairs, table, tables, tables_by_case
-from tests.reports.sample_warehouse import ACKED, REGRESSED, RUNS, SKIP_REASON, Sample
+from tests.reports.sample_warehouse import (
+    ACKED,
+    NOISY,
+    REGRESSED,
+    RUNS,
+    SKIP_REASON,
+    SKIPPED,
+    Sample,
+    sample_record,
+)
 
-SECTIONS = ("findings", "speed", "accuracy", "cases", "history", "environment", "validation")
+SECTIONS = (
+    "findings", "speed", "conditions", "accuracy", "cases", "history", "environment", "validation"
+)  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -63,6 +74,35 @@ def test_results_table_shows_the_warehouse_values(report: tuple[Path, str], samp
     factor = eager["steady_epoch_seconds"] / function["steady_epoch_seconds"]
     assert rows["tensorflow-function-cpu"]["speedup vs eager"] == fmt.ratio(factor)
     assert rows["torch-eager-gpu"]["reason"] == SKIP_REASON
+
+
+def test_results_and_conditions_say_how_sure_each_time_is(
+    report: tuple[Path, str], sample: Sample
+) -> None:
+    """Interval, CV, repeats, vs ref and noise as stored; the noisy case kept and marked."""
+    html = report[1]
+    results = {row["case"]: row for row in table(html, "results")}
+    conditions = {row["case"]: row for row in table(html, "conditions")}
+    assert set(conditions) == {c.name for c in sample.cases} - {SKIPPED.name}
+    for case in conditions:
+        stored = sample_record(len(RUNS) - 1, next(c for c in sample.cases if c.name == case))
+        row = results[case]
+        assert row["95% interval (s)"] == fmt.interval(stored.steady_ci_low, stored.steady_ci_high)
+        assert row["95% interval (s)"] != "-"
+        assert row["CV"] == fmt.cv(stored.steady_cv) != "-"
+        assert row["repeats"] == "1"
+        assert stored.steady_epoch_seconds and stored.reference_seconds
+        assert row["vs ref"] == fmt.ratio(stored.steady_epoch_seconds / stored.reference_seconds)
+        assert conditions[case]["cores"] == "1"
+        assert conditions[case]["reference (s)"] == fmt.seconds(stored.reference_seconds)
+        assert conditions[case]["others' CPU share"] == ("23.0%" if case == NOISY.name else "1.0%")
+    reason = sample_record(len(RUNS) - 1, NOISY).noisy
+    assert reason and reason.startswith("other processes used 23% of core(s) 1")
+    assert results[NOISY.name]["noisy"] == conditions[NOISY.name]["noisy"] == f"noisy: {reason}"
+    assert results[REGRESSED.name]["noisy"] == "" and conditions[REGRESSED.name]["noisy"] == "no"
+    speedups = {row["case"]: row for row in table(html, "speedups")}
+    assert speedups["tensorflow-function-cpu"]["claim"] == "faster than eager"
+    assert speedups["torch-compile-max-autotune-cpu"]["claim"] == "slower than eager"
 
 
 def test_test_error_table_has_every_budget_of_every_case(

@@ -31,7 +31,9 @@ with connect(get_engine(url), write=True) as conn:
     written = conn.exec_driver_sql(
         f"SELECT count(*) FROM epoch_metrics WHERE result_id = {result_id}"
     ).scalar_one()
-    Path(signal_path).write_text(str(written))
+    partial = Path(signal_path + ".part")  # renamed whole: the parent never reads it empty
+    partial.write_text(str(written))
+    partial.replace(signal_path)
     time.sleep(600)
 """
 
