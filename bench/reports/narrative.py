@@ -130,7 +130,7 @@ def findings(snapshot: RunSnapshot) -> list[Finding]:
     found = [_speed_sentence(s) for s in speedups(ok)]
     found += [_compile_sentence(s) for s in speedups(ok) if s.compile_seconds is not None]
     found += _fastest(ok) + _eager_frameworks(ok) + _memory(ok) + _accuracy(ok)
-    found += _status(snapshot.records) + _regressions(snapshot)
+    found += _status(snapshot.records) + _noise(ok) + _regressions(snapshot)
     noted = caveat(ok)
     return found + ([noted] if noted else [])
 
@@ -303,6 +303,21 @@ def _status(records: Sequence[Record]) -> list[Finding]:
             cases = "; ".join(f"{r.case.name} ({r.reason or 'no reason given'})" for r in hit)
             found.append(Finding("status", f"{len(hit)} case(s) {status}: {cases}."))
     return found
+
+
+def _noise(ok: Sequence[Record]) -> list[Finding]:
+    """Cases measured under contention: their numbers, and claims resting on them, are weak."""
+    noisy = [r for r in ok if r.noisy]
+    if not noisy:
+        return []
+    cases = "; ".join(f"{r.case.name} ({r.noisy})" for r in noisy)
+    return [
+        Finding(
+            "caveat",
+            f"{len(noisy)} case(s) measured under contention, kept but left out of detection "
+            f"baselines; comparisons with them are weaker than their intervals say: {cases}.",
+        )
+    ]
 
 
 def _regressions(snapshot: RunSnapshot) -> list[Finding]:

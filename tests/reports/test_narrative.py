@@ -154,6 +154,16 @@ def test_no_caveat_when_every_time_has_an_interval() -> None:
     assert texts(runs, "caveat") == []
 
 
+def test_noisy_cases_are_named_with_their_reason_in_a_caveat() -> None:
+    quiet = make_record(case=("torch", "eager", "cpu"), epochs=30, steady=0.5)
+    noisy = make_record(case=("torch", "compile", "cpu"), epochs=30, steady=0.4)
+    noisy.noisy = "other processes used 40% of core(s) 1 (2.00 s)"
+    (text,) = texts([quiet, noisy], "caveat")
+    assert text.startswith("1 case(s) measured under contention")
+    assert "torch-compile-cpu (other processes used 40% of core(s) 1 (2.00 s))" in text
+    assert texts([quiet], "caveat") == []
+
+
 def test_compile_time_break_even() -> None:
     faster = Speedup(Case("torch", "compile", "cpu"), 0.5, 0.4, compile_seconds=30.0)
     assert faster.break_even_epochs == 300
