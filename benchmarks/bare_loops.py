@@ -1,8 +1,10 @@
 """Bare training loops, one per mode, to measure the harness overhead of bench's trainers.
 
-Each loop is the minimum code for the workload (no records, no callbacks, no evaluation).
-Run one mode per process:  python benchmarks/bare_loops.py torch-eager [--epochs 6]
-`benchmarks/overhead.sh` runs every mode and the matching `bench run` back to back.
+Each loop is the minimum code for the workload (no records, no callbacks, no evaluation). It
+pins itself to the core a CPU case trains on (bench.conditions.cpu_case_cores), so it competes
+on equal terms with the trainer it is compared with.
+Run one mode per process:  python -m benchmarks.bare_loops torch-eager [--epochs 6] [--cores 1]
+`benchmarks/overhead.sh` runs every mode against the matching trainer over several rounds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 
 import numpy as np
 
+from bench.conditions import cpu_case_cores, parse_cores, pin
 from bench.data.loading import load_dataset, split_dataset
 
 
@@ -95,11 +98,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", choices=sorted(MODES))
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--cores", help="pin to these cores (default: a 1-thread CPU case's)")
     args = parser.parse_args()
+    cores = tuple(sorted(parse_cores(args.cores))) if args.cores else cpu_case_cores(1)
+    pin(cores)  # before any framework starts its threads
     split = split_dataset(load_dataset(), seed=42)
     times = MODES[args.mode](split, args.epochs)
-    steady = statistics.median(times[1:])
-    print(json.dumps({"mode": args.mode, "first_epoch_s": times[0], "steady_epoch_s": steady}))
+    steady = statistics.median(times[1:] or times)
+    result = {
+        "mode": args.mode,
+        "cores": list(cores),
+        "first_epoch_s": times[0],
+        "steady_epoch_s": steady,
+        "epochs_s": times,
+    }
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,348 @@
+"""Harness overhead: each bench trainer against the bare loop of its mode, over several rounds.
+
+One sample per side is not enough (back-to-back single runs of torch eager gave trainer/bare
+ratios from 1.05 to 1.48), so every round runs, for every mode, both sides in fresh processes
+pinned to the core CPU cases train on, the side that goes first alternating round by round.
+Per mode: each side's median steady epoch time over the rounds with its 95% interval
+(bench.uncertainty.repeats_interval over the per-round medians), the median of the per-round
+ratios trainer/bare with its interval (repeats_interval again: the sides of a round ran back to
+back, so the round's ratio cancels what the host did that minute) and a verdict that claims
+only what the interval supports. Every round's values go to a JSON file, from which
+--summarize prints the table again.
+A round where either side ran under contention (bench.conditions) is left out of the summary,
+both sides together, while at least 2 clean rounds remain (else every round is used, and the
+table says so), as `bench matrix --repeats` leaves noisy repeats out.
+
+Usage (bash benchmarks/overhead.sh passes its arguments here):
+  .venv/bin/python -m benchmarks.overhead [--rounds 5] [--epochs 10] [--modes MODE ...]
+                                          [--json PATH]
+  .venv/bin/python -m benchmarks.overhead --summarize PATH     # the table again from a JSON file
+All 7 modes, 5 rounds, 10 epochs: about 20 minutes on the 2-core development machine (estimated
+from a run of 2 modes: torch eager and tf.function, 5 rounds, took 2 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from bench.conditions import CoresError, CpuWatch, cpu_case_cores, format_cores
+from bench.config import Case, RunSettings, state_dir
+from bench.measure import base_environment, thread_env
+from bench.records import utc_now_iso
+from bench.repeats import interleaved
+from bench.runner import run_case, worker_env
+from bench.uncertainty import Estimate, repeats_interval
+from benchmarks.bare_loops import MODES
+
+SIDES = ("bare", "trainer")
+SIDE_NAMES = {"bare": "bare loop", "trainer": "trainer"}
+MIN_CLEAN_ROUNDS = 2  # fewer clean rounds than this: noisy rounds are used too
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Step(NamedTuple):
+    """One process to run: a side of a mode in a round (rounds count from 1)."""
+
+    round: int
+    mode: str
+    side: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one process measured; steady_epoch_s is None when it produced no time (reason)."""
+
+    round: int
+    mode: str
+    side: str
+    steady_epoch_s: float | None
+    epochs_s: tuple[float, ...] = ()
+    noisy: str | None = None
+    reason: str | None = None
+    started_at: str = ""
+    cores: tuple[int, ...] = ()  # where it ran: both sides of a mode must share them
+
+
+@dataclass(frozen=True)
+class ModeSummary:
+    """One mode over its rounds: each side's estimate, the ratio trainer/bare and the verdict."""
+
+    mode: str
+    bare: Estimate | None
+    trainer: Estimate | None
+    ratio: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+    verdict: str
+    round_ratios: tuple[float, ...]  # trainer/bare in each used round with a time on both sides
+    rounds: int
+    used_rounds: tuple[int, ...]
+    noisy_rounds: tuple[int, ...]  # a side ran under contention (bench.conditions)
+    failed_rounds: tuple[int, ...]  # a side produced no time
+
+
+def run_order(modes: Sequence[str], rounds: int) -> list[Step]:
+    """Rounds outermost, every mode in each round, the side that goes first alternating
+    from round to round (bench.repeats.interleaved over the two sides)."""
+    by_round: dict[int, list[str]] = {}
+    for side, round_ in interleaved(SIDES, rounds):
+        by_round.setdefault(round_, []).append(side)
+    return [Step(r, m, side) for r, sides in by_round.items() for m in modes for side in sides]
+
+
+def run_steps(
+    steps: Sequence[Step],
+    measure: Callable[[Step], Sample],
+    *,
+    on_sample: Callable[[Sample], None] | None = None,
+) -> list[Sample]:
+    """Measure every step in order; a failed process yields a Sample without a time."""
+    samples = []
+    for step in steps:
+        sample = measure(step)
+        samples.append(sample)
+        if on_sample:
+            on_sample(sample)
+    return samples
+
+
+def verdict(ratio: Estimate | None, missing: Sequence[str] = ()) -> str:
+    """What the ratio trainer/bare supports: a difference only when its interval excludes 1."""
+    if missing:
+        return f"no result: no time from the {' or the '.join(SIDE_NAMES[s] for s in missing)}"
+    if ratio is None or not ratio.has_interval:
+        return "no interval: needs 2 or more rounds with a time on each side"
+    assert ratio.low is not None and ratio.high is not None
+    low, high = ratio.low, ratio.high
+    if low <= 1 <= high:
+        return "no measurable difference (the interval holds 1)"
+    if low > 1 and high < 2:
+        return f"slower, within {_pct_up(high - 1)}% of the bare loop"
+    if low > 1:
+        return f"slower: {low:.2f}x to {high:.2f}x the bare loop's time"
+    return f"faster than the bare loop by {_pct_down(1 - high)}% to {_pct_up(1 - low)}%"
+
+
+def summarize(samples: Sequence[Sample]) -> list[ModeSummary]:
+    """One summary per mode, in the order the modes first appear."""
+    modes = list(dict.fromkeys(s.mode for s in samples))
+    return [_summarize_mode(mode, [s for s in samples if s.mode == mode]) for mode in modes]
+
+
+def format_table(summaries: Sequence[ModeSummary]) -> str:
+    lines = [
+        "| case | rounds | bare loop s/epoch (95% CI) | bench trainer s/epoch (95% CI) "
+        "| trainer/bare (95% CI) | verdict |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for s in summaries:
+        ratio = "-" if s.ratio is None else f"{s.ratio:.2f}"
+        if s.ratio_low is not None and s.ratio_high is not None:
+            ratio += f" ({s.ratio_low:.2f}-{s.ratio_high:.2f})"
+        lines.append(
+            f"| {s.mode}-cpu | {_rounds(s)} | {_estimate(s.bare)} | {_estimate(s.trainer)} "
+            f"| {ratio} | {s.verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def report(samples: Sequence[Sample], **context: Any) -> dict[str, Any]:
+    """The JSON document: the run's context, every sample, and the summary they give."""
+    return {
+        **context,
+        "samples": [asdict(s) for s in samples],
+        "summary": [asdict(s) for s in summarize(samples)],
+    }
+
+
+def samples_from_report(data: dict[str, Any]) -> list[Sample]:
+    return [
+        Sample(**{**s, "epochs_s": tuple(s["epochs_s"]), "cores": tuple(s["cores"])})
+        for s in data["samples"]
+    ]
+
+
+def measure_bare(step: Step, settings: RunSettings, cores: tuple[int, ...]) -> Sample:
+    """benchmarks.bare_loops in a fresh process on `cores`, environment as the trainer's worker."""
+    cmd = [sys.executable, "-m", "benchmarks.bare_loops", step.mode]
+    cmd += ["--epochs", str(settings.epochs), "--cores", format_cores(cores)]
+    started = utc_now_iso()
+    with tempfile.TemporaryDirectory(prefix=f"bare-{step.mode}-") as tmp:
+        cache = os.environ.get("BENCH_COMPILE_CACHE") or str(Path(tmp) / "inductor")
+        watch = CpuWatch(cores)
+        watch.start()
+        try:
+            proc = subprocess.run(
+                cmd, cwd=REPO, env=worker_env(settings, cache), capture_output=True, text=True,
+                timeout=settings.timeout_seconds, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            why = f"timed out after {settings.timeout_seconds:g} s"
+            return Sample(*step, None, reason=why, started_at=started)
+        _, noisy = watch.stop()
+    if proc.returncode != 0:
+        last = next((ln for ln in reversed(proc.stderr.splitlines()) if ln.strip()), "")
+        why = f"exited with code {proc.returncode}; last stderr line: {last}"
+        return Sample(*step, None, reason=why, started_at=started)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    epochs, ran_on = tuple(result["epochs_s"]), tuple(result["cores"])
+    return Sample(*step, result["steady_epoch_s"], epochs, noisy, None, started, ran_on)
+
+
+def measure_trainer(step: Step, settings: RunSettings, *, run_id: str, rounds: int) -> Sample:
+    """The product's trainer (bench.runner.run_case: a fresh worker that pins itself)."""
+    framework, _, mode = step.mode.partition("-")
+    record = run_case(
+        Case(framework, mode, "cpu"), settings, run_id=run_id, repeat=step.round, repeats=rounds
+    )
+    if record.status != "ok" or record.steady_epoch_seconds is None:
+        reason = f"{record.status}: {record.reason}"
+        return Sample(*step, None, reason=reason, started_at=record.started_at)
+    epochs = tuple(e.seconds for e in record.epochs)
+    ran_on = tuple(record.environment.get("cores") or ())
+    return Sample(
+        *step, record.steady_epoch_seconds, epochs, record.noisy, None, record.started_at, ran_on
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.overhead", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per process (default 10)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--json", type=Path, help="default: $BENCH_HOME/overhead/<time>.json")
+    parser.add_argument("--summarize", type=Path, metavar="JSON", help="print a saved run's table")
+    args = parser.parse_args(argv)
+    if args.summarize:
+        samples = samples_from_report(json.loads(args.summarize.read_text()))
+        print(format_table(summarize(samples)))
+        return 0
+    if args.rounds < 1 or args.epochs < 2:
+        parser.error("--rounds must be at least 1 and --epochs at least 2 (a steady epoch)")
+    settings = RunSettings.from_env(epochs=args.epochs, threads=1)
+    try:
+        cores = cpu_case_cores(settings.threads)
+    except CoresError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.json or state_dir() / "overhead" / f"{stamp}.json"
+    run_id = f"overhead-{uuid.uuid4().hex[:12]}"
+
+    def measure(step: Step) -> Sample:
+        if step.side == "bare":
+            return measure_bare(step, settings, cores)
+        return measure_trainer(step, settings, run_id=run_id, rounds=args.rounds)
+
+    context = {
+        "command": " ".join(["python -m benchmarks.overhead", *(argv or sys.argv[1:])]),
+        "started_at": utc_now_iso(),
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "cores": list(cores),
+        "load_before": list(os.getloadavg()),
+        "environment": {**base_environment(seed=settings.seed, threads=thread_env(1)), **_pkgs()},
+    }
+    samples = run_steps(run_order(args.modes, args.rounds), measure, on_sample=_progress)
+    context.update(finished_at=utc_now_iso(), load_after=list(os.getloadavg()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report(samples, **context), indent=1) + "\n")
+    print(format_table(summarize(samples)))
+    print(f"\n{args.rounds} rounds x {args.epochs} epochs on core(s) {format_cores(cores)}; "
+          f"every round's values: {out}")  # fmt: skip
+    return 1 if any(s.steady_epoch_s is None for s in samples) else 0
+
+
+def _summarize_mode(mode: str, samples: Sequence[Sample]) -> ModeSummary:
+    rounds = sorted({s.round for s in samples})
+    noisy = sorted({s.round for s in samples if s.noisy})
+    clean = [r for r in rounds if r not in noisy]
+    used = clean if len(clean) >= MIN_CLEAN_ROUNDS else rounds
+    times = {
+        side: {s.round: s.steady_epoch_s for s in samples if s.side == side and s.round in used}
+        for side in SIDES
+    }
+    timed = {side: [t for t in times[side].values() if t is not None] for side in SIDES}
+    bare, trainer = (repeats_interval(timed[side]) if timed[side] else None for side in SIDES)
+    pairs = [(t, times["bare"].get(r)) for r, t in sorted(times["trainer"].items())]
+    round_ratios = tuple(t / b for t, b in pairs if t and b)
+    ratio = repeats_interval(round_ratios) if round_ratios else None
+    missing = [side for side in SIDES if not timed[side]]
+    return ModeSummary(
+        mode=mode,
+        bare=bare,
+        trainer=trainer,
+        ratio=ratio.value if ratio else None,
+        ratio_low=ratio.low if ratio else None,
+        ratio_high=ratio.high if ratio else None,
+        verdict=verdict(ratio, missing),
+        round_ratios=round_ratios,
+        rounds=len(rounds),
+        used_rounds=tuple(used),
+        noisy_rounds=tuple(noisy),
+        failed_rounds=tuple(sorted({s.round for s in samples if s.steady_epoch_s is None})),
+    )
+
+
+def _rounds(s: ModeSummary) -> str:
+    """'5', '3 of 5 (2 noisy left out)', '5 (4 noisy, kept: 1 clean)', '... 1 failed'."""
+    notes = []
+    if s.noisy_rounds and len(s.used_rounds) < s.rounds:
+        notes.append(f"{len(s.noisy_rounds)} noisy left out")
+    elif s.noisy_rounds:
+        notes.append(f"{len(s.noisy_rounds)} noisy, kept: {s.rounds - len(s.noisy_rounds)} clean")
+    if s.failed_rounds:
+        notes.append(f"{len(s.failed_rounds)} failed")
+    used = f"{len(s.used_rounds)} of {s.rounds}" if len(s.used_rounds) < s.rounds else str(s.rounds)
+    return f"{used} ({', '.join(notes)})" if notes else used
+
+
+def _estimate(e: Estimate | None) -> str:
+    if e is None:
+        return "-"
+    if e.low is None or e.high is None:
+        return f"{e.value:.4f}"
+    return f"{e.value:.4f} ({e.low:.4f}-{e.high:.4f})"
+
+
+def _pct_up(fraction: float) -> int:
+    return math.ceil(round(100 * fraction, 6))
+
+
+def _pct_down(fraction: float) -> int:
+    return math.floor(round(100 * fraction, 6))
+
+
+def _progress(sample: Sample) -> None:
+    value = f"{sample.steady_epoch_s:.4f} s/epoch" if sample.steady_epoch_s else sample.reason
+    noisy = f" (noisy: {sample.noisy})" if sample.noisy else ""
+    print(f"round {sample.round} {sample.mode} {sample.side}: {value}{noisy}", file=sys.stderr)
+
+
+def _pkgs() -> dict[str, str]:
+    """Installed framework versions, read without importing the frameworks."""
+    found = {}
+    for name in ("torch", "tensorflow", "tensorflow-cpu"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found[name] = importlib.metadata.version(name)
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())
