@@ -302,8 +302,10 @@ def store_or_spool(record: Record, *, url: str | None = None) -> Path | None:
 
 
 def spool_record(record: Record) -> Path:
-    """Keep the record's JSON in the spool folder (as `<run id>-<case>.json`) for `bench ingest`."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}-{record.case.name}")
+    """Keep the record's JSON in the spool folder (as `<run id>-<case>[-r<repeat>].json`) for
+    `bench ingest`; repeats of one case get one file each."""
+    suffix = f"-r{record.repeat}" if record.repeats > 1 else ""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}-{record.case.name}{suffix}")
     return record.write(spool_dir() / f"{name}.json")
 
 

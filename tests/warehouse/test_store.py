@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -183,6 +184,18 @@ def test_store_or_spool_keeps_the_record_when_the_database_is_down(
     path = store_or_spool(record, url=UNREACHABLE)
     assert path is not None and path.parent == spool_dir()
     assert Record.read(path).to_dict() == record.to_dict()
+
+
+def test_each_repeat_of_a_case_is_spooled_to_its_own_file(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, record_factory: Callable[..., Record]
+) -> None:
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path))
+    paths = {
+        store_or_spool(replace(record_factory("r1"), repeat=k, repeats=2), url=UNREACHABLE)
+        for k in (1, 2)
+    }
+    assert len(paths) == 2 and all(p is not None and p.exists() for p in paths)
+    assert sorted(Record.read(p).repeat for p in paths if p) == [1, 2]
 
 
 def test_store_or_spool_returns_none_when_stored(

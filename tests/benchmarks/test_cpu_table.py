@@ -1,0 +1,41 @@
+"""The BENCHMARKS.md tables from a matrix run's records, with and without repeats."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bench.records import Record
+from benchmarks.cpu_table import case_table, repeats_table
+from tests import builders
+
+
+def repeats(steadies: list[float]) -> list[Record]:
+    """One 30-epoch record per repeat of torch-eager-cpu, with these steady times."""
+    return [
+        replace(
+            builders.make_record("m", builders.CASE, epochs=30, steady=s),
+            repeat=k,
+            repeats=len(steadies),
+        )
+        for k, s in enumerate(steadies, start=1)
+    ]
+
+
+def test_case_table_summarizes_repeats_and_shows_both_intervals() -> None:
+    records = repeats([0.10, 0.11, 0.105])
+    lines = case_table(records).splitlines()
+    assert len(lines) == 3
+    cells = [c.strip() for c in lines[2].split("|")]
+    assert cells[1] == "torch-eager-cpu" and cells[3] == "0.1050"
+    assert cells[6] == "3", "repeats"
+    assert cells[5].endswith("%") and cells[7].endswith("%")
+
+
+def test_repeats_table_widths_shrink_and_wall_time_grows_with_repeats() -> None:
+    records = repeats([0.10, 0.11, 0.105, 0.102, 0.108])
+    lines = repeats_table(records, wall_seconds=600).splitlines()[2:]
+    assert [line.split("|")[2].strip() for line in lines] == [
+        "2.0 min", "4.0 min", "6.0 min", "8.0 min", "10.0 min",
+    ]  # fmt: skip
+    widths = [float(line.split("|")[3].strip().rstrip("%")) for line in lines[1:]]
+    assert widths[-1] < widths[0], "five processes pin the median down better than two"
