@@ -26,7 +26,8 @@ install: $(VENV)/.installed
 
 # The main job on the embedded defaults (SQLite metadata and warehouse): set up Airflow with
 # this repository as AIRFLOW_HOME, then run bench_nightly once (the nightly's settings:
-# `make run RUN_EPOCHS=30 RUN_REPEATS=3`), Airflow on the cores no CPU case uses (scripts/on_service_cores.sh; docs/airflow.md).
+# `make run RUN_EPOCHS=30 RUN_REPEATS=5`), Airflow on the cores no CPU case uses
+# (scripts/on_service_cores.sh; docs/airflow.md).
 run: install
 	AIRFLOW_HOME=$(CURDIR) AIRFLOW_CONFIG=$(CURDIR)/airflow.cfg PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/airflow_setup.sh
 	AIRFLOW_HOME=$(CURDIR) AIRFLOW_CONFIG=$(CURDIR)/airflow.cfg PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/airflow_run_once.sh $(RUN_EPOCHS) '"repeats": $(RUN_REPEATS)'

@@ -29,7 +29,7 @@ def row(summary: Record, repeats: Sequence[Record]) -> str:
     )
     first = statistics.median(r.epochs[0].seconds for r in repeats)
     within = _median([_half_width(r) for r in repeats])
-    cv = _median([r.steady_cv for r in repeats])
+    cv = _median([100 * r.steady_cv for r in repeats if r.steady_cv is not None])
     across = _half_width(summary) if len(repeats) > 1 else None
     return (
         f"| {summary.case.name} | {first:.3f} | {summary.steady_epoch_seconds:.4f} | "

@@ -98,7 +98,7 @@ def test_params_default_to_the_whole_matrix(dag: Any) -> None:
     assert set(params["modes"]) == {m for modes in FRAMEWORK_MODES.values() for m in modes}
     assert params["devices"] == ["cpu", "gpu"]
     assert params["epochs"] == 30
-    assert params["repeats"] == 3, "the nightly default of airflow.cfg"
+    assert params["repeats"] == 5, "the nightly default of airflow.cfg"
     assert params["note"] == ""
 
 
