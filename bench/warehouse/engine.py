@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,6 +130,21 @@ def _create_engine(url: str) -> Engine:
     return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode = WAL, waiting like the busy timeout: on a new database the switch
+    needs the database to itself and SQLite answers "locked" at once instead of waiting, which
+    failed writers racing a first migration."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers, a busy timeout for queued writers, and real BEGINs.
 
@@ -140,7 +157,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut too
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

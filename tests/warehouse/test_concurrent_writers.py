@@ -87,3 +87,28 @@ def test_concurrent_writers_end_with_one_row_per_key(
             conn.execute(sa.text("SELECT id, epochs_completed FROM benchmark_results")).all()
         )
     assert per_result == ids  # every result has exactly its own epochs, nothing mixed
+
+
+def test_a_new_connection_waits_for_a_writer_before_switching_to_wal(tmp_path: Path) -> None:
+    """On a new (not yet WAL) database, SQLite refuses the switch at once while another
+    connection writes, ignoring the busy timeout; the engine waits instead (a race that failed
+    writers migrating a brand-new warehouse together)."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE t (i INTEGER)")
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        engine = get_engine(f"sqlite:///{path}")
+        started = time.monotonic()
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal"
+        assert time.monotonic() - started >= 0.3, "it waited for the writer"
+    finally:
+        release.join()
+        holder.close()
