@@ -6,7 +6,7 @@ run is a fresh process through bench.runner (pinned to BENCH_CPU_CORES, default 
 Reports how often each condition was marked noisy, and the steady time under the other-core hog
 against idle (median over runs with its 95% interval, and the ratio's interval).
 
-    python -m benchmarks.contention [--rounds 20] [--epochs 10] [--json PATH]
+    python -m benchmarks.contention [--rounds 20] [--epochs 10] [--only idle other] [--json PATH]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench.conditions import allowed_cores, cpu_case_cores
 from bench.config import Case, RunSettings
 from bench.reports import formatting as fmt
 from bench.runner import run_case
-from bench.uncertainty import ratio_interval, repeats_interval
+from bench.uncertainty import repeats_interval
 
 CONDITIONS = ("idle", "hog on its core", "hog on another core")
 
@@ -51,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--framework", default="torch")
     parser.add_argument("--mode", default="eager")
+    parser.add_argument(
+        "--only", nargs="+", choices=["idle", "own", "other"], help="run only these conditions"
+    )
     parser.add_argument("--json", type=Path, help="write every run's numbers here")
     args = parser.parse_args(argv)
+    short = dict(zip(("idle", "own", "other"), CONDITIONS, strict=True))
+    conditions = tuple(short[c] for c in args.only) if args.only else CONDITIONS
     case_core = cpu_case_cores(1)[0]
     others = sorted(allowed_cores() - {case_core})
     if not others:
@@ -62,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     case = Case(args.framework, args.mode, "cpu")
     runs: list[dict[str, Any]] = []
     for round_ in range(args.rounds):
-        shift = round_ % len(CONDITIONS)
-        for condition in CONDITIONS[shift:] + CONDITIONS[:shift]:
+        shift = round_ % len(conditions)
+        for condition in conditions[shift:] + conditions[:shift]:
             with hog(hog_core[condition]):
                 record = run_case(case, settings, run_id=f"contention-{round_}")
             runs.append(
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{case.name}, {args.epochs} epochs, {args.rounds} rounds, case on core {case_core}")
     print(f"{'condition':22} {'noisy':>8} {'others share (median)':>22} {'steady s (95% CI)':>28}")
     steady = {}
-    for condition in CONDITIONS:
+    for condition in conditions:
         mine = [r for r in runs if r["condition"] == condition and r["status"] == "ok"]
         marked = sum(1 for r in mine if r["noisy"])
         shares = sorted(r["others_share"] or 0.0 for r in mine)
@@ -91,12 +96,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{condition:22} {marked:>4}/{len(mine):<3} {shares[len(shares) // 2]:>22.3f} "
             f"{est.value:>10.4f} ({fmt.interval(est.low, est.high)})"
         )
-    interval = ratio_interval(steady["hog on another core"], steady["idle"])
-    ratio = steady["hog on another core"].value / steady["idle"].value
-    if interval:
+    if {"idle", "hog on another core"} <= set(conditions):
+        # Paired: the two ran back to back in each round, so the round's ratio cancels the
+        # host's minute (the median per-round ratio with a t interval on its logs).
+        by_round: dict[int, dict[str, float]] = {}
+        for r in runs:
+            if r["status"] == "ok":
+                by_round.setdefault(r["round"], {})[r["condition"]] = r["steady"]
+        ratios = [
+            v["hog on another core"] / v["idle"]
+            for v in by_round.values()
+            if "idle" in v and "hog on another core" in v
+        ]
+        paired = repeats_interval(ratios)
         print(
-            f"other-core hog / idle steady time: {ratio:.3f} "
-            f"(95% interval {interval[0]:.3f}-{interval[1]:.3f})"
+            f"other-core hog / idle steady time, median per-round ratio: {paired.value:.3f} "
+            f"(95% interval {fmt.interval(paired.low, paired.high)})"
         )
     if args.json:
         meta = {"case": case.name, "epochs": args.epochs, "cpu_count": os.cpu_count()}
