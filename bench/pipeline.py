@@ -70,8 +70,10 @@ def validate_and_record(
 ) -> dict[str, Any]:
     """Register the run, validate the dataset, store the outcome; DatasetInvalid if it failed."""
     from bench.data.validation import format_report, validate_dataset
+    from bench.records import check_run_id
     from bench.warehouse import ensure_run, store_validation
 
+    check_run_id(run_id)
     ensure_run(run_id, trigger=trigger, started_at=started_at, url=url)
     if note:
         log.info("run %s note: %s", run_id, note)
@@ -136,9 +138,11 @@ def train_and_store(
 
     Returns a small summary for XCom. A skipped case (e.g. no GPU on this worker) is a success.
     """
+    from bench.records import check_run_id
     from bench.runner import run_case
     from bench.warehouse import store_record
 
+    check_run_id(run_id)  # before training: a result that cannot be stored is lost work
     selected = Case(case["framework"], case["mode"], case["device"])
     settings = RunSettings.from_env(epochs=epochs, data_home=data_home)
 

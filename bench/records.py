@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -42,6 +44,49 @@ def environment_fingerprint(environment: dict[str, Any], dataset_sha256: str | N
 def vs_reference(steady: float | None, reference: float | None) -> float | None:
     """A time in units of the machine's reference workload: comparable across host speeds."""
     return steady / reference if steady is not None and reference else None
+
+
+# A run id names files and folders (spool, reports): letters, digits and . _ : + -, no "..".
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,249}")
+# Record fields that hold numbers, and those that hold whole numbers (stored as 64-bit).
+FLOAT_FIELDS = (
+    "compile_seconds", "steady_epoch_seconds", "steady_ci_low", "steady_ci_high", "steady_cv",
+    "total_seconds", "reference_seconds",
+)  # fmt: skip
+INT_FIELDS = ("peak_rss_bytes", "peak_device_bytes")
+
+
+def check_run_id(run_id: str) -> str:
+    """The run id, or ValueError saying what a run id may hold (it names files and folders)."""
+    if not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
+        shown = run_id if len(run_id) <= 60 else run_id[:57] + "..."
+        raise ValueError(
+            f"run id {shown!r} is not usable: 1-250 characters, letters, digits and . _ : + -, "
+            "starting with a letter or digit, no '..'"
+        )
+    return run_id
+
+
+def _check_numbers(data: dict[str, Any]) -> None:
+    """One line naming the field when a number in a record is not a usable number (None is:
+    non-finite numbers are written as null)."""
+    for name in (*FLOAT_FIELDS, *INT_FIELDS):
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"record field {name}: {value!r} is not a number")
+        if name in INT_FIELDS and not (isinstance(value, int) and 0 <= value < 2**63):
+            raise ValueError(f"record field {name}: {value!r} is not a byte count")
+        if name in FLOAT_FIELDS and math.isfinite(value) and abs(value) > 1e15:
+            raise ValueError(f"record field {name}: {value!r} is out of range")
+    for epoch in data.get("epochs") or []:
+        for key in ("seconds", "train_mae"):
+            value = epoch.get(key) if isinstance(epoch, dict) else "missing"
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ValueError(f"record epoch {key}: {value!r} is not a number")
 
 
 def utc_now_iso() -> str:
@@ -162,6 +207,8 @@ class Record:
             raise ValueError(f"not a bench record: missing field(s) {', '.join(missing)}")
         if data["status"] not in STATUSES:
             raise ValueError(f"record status {data['status']!r} is not one of {STATUSES}")
+        check_run_id(str(data["run_id"]))
+        _check_numbers(data)
         return cls(
             run_id=str(data["run_id"]),
             case=Case(**data["case"]),

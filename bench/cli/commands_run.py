@@ -10,7 +10,7 @@ from bench.cli.common import UserError
 from bench.cli.tables import print_comparison
 from bench.conditions import CoresError, cpu_case_cores
 from bench.config import DEVICES, FRAMEWORK_MODES, TRIGGERS, Case, RunSettings, all_cases
-from bench.records import Record
+from bench.records import Record, check_run_id
 from bench.repeats import summaries
 from bench.runner import new_run_id, run_case, run_matrix
 from bench.training import EpochCallback
@@ -110,6 +110,14 @@ def _settings(args: argparse.Namespace) -> RunSettings:
     return settings
 
 
+def _run_id(args: argparse.Namespace) -> str:
+    """--run-id checked before anything trains (it names spool files and report folders)."""
+    try:
+        return new_run_id() if args.run_id is None else check_run_id(args.run_id)
+    except ValueError as exc:
+        raise UserError(str(exc), exit_code=2) from exc
+
+
 def _progress(case: Case, epochs: int, quiet: bool) -> tuple[EpochCallback | None, object]:
     """A tqdm bar over epochs on stderr; returns (callback, bar)."""
     if quiet:
@@ -131,10 +139,9 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc), exit_code=2) from exc
     settings = _settings(args)
+    run_id = _run_id(args)
     on_epoch, bar = _progress(case, settings.epochs, args.quiet)
-    record = run_case(
-        case, settings, run_id=args.run_id or new_run_id(), trigger=args.trigger, on_epoch=on_epoch
-    )
+    record = run_case(case, settings, run_id=run_id, trigger=args.trigger, on_epoch=on_epoch)
     if bar is not None:
         bar.close()  # type: ignore[attr-defined]
     from bench.cli.tables import print_epoch_table, print_summary
@@ -156,7 +163,7 @@ def _matrix(args: argparse.Namespace) -> int:
     if not cases:
         raise UserError("no case matches these --framework/--mode/--device filters", exit_code=2)
     settings = _settings(args)
-    run_id = args.run_id or new_run_id()
+    run_id = _run_id(args)
     bars: list[object] = []
 
     def start(case: Case) -> EpochCallback | None:

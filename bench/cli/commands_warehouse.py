@@ -89,21 +89,32 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 @one_line_errors
 def _ingest(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
     from bench.records import Record
     from bench.warehouse import mask_url, spool_dir, store_record, upgrade, warehouse_url
+    from bench.warehouse.engine import short_reason
 
     paths = _record_files(args.files)
     upgrade()  # fail once, before reading anything, when the database is down
     spool = spool_dir().resolve()
     stored, unspooled, unreadable = 0, 0, 0
     for path in paths:
+        # A bad file is listed and skipped; every good one is still loaded. A database that
+        # goes away (WarehouseUnavailable) still stops the command.
         try:
             record = Record.read(path)
+            store_record(record, trigger=args.trigger)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             print(f"bench ingest: error: {path}: {exc}", file=sys.stderr)
             unreadable += 1
             continue
-        store_record(record, trigger=args.trigger)
+        except sa.exc.StatementError as exc:
+            if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+                raise  # the database, not the file
+            print(f"bench ingest: error: {path}: {short_reason(exc)}", file=sys.stderr)
+            unreadable += 1
+            continue
         stored += 1
         if path.resolve().parent == spool:
             path.unlink()
@@ -111,7 +122,10 @@ def _ingest(args: argparse.Namespace) -> int:
     note = f" ({unspooled} removed from the spool)" if unspooled else ""
     print(f"stored {stored} record(s) in {mask_url(warehouse_url())}{note}")
     if unreadable:
-        raise UserError(f"{unreadable} file(s) could not be read as records (see above)")
+        raise UserError(
+            f"{unreadable} file(s) could not be read or stored as records (listed above); "
+            "the others were stored"
+        )
     return 0
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.config import state_dir
+from bench.records import check_run_id
 from bench.reports import data, figures
 from bench.reports.render import render, run_context
 from bench.reports.snapshot import SeriesHistory
@@ -17,8 +18,11 @@ DEFAULT_HISTORY = 30
 
 
 def report_dir(run_id: str) -> Path:
-    """Where a run's report lives by default: $BENCH_HOME/reports/<run id, file-name safe>."""
-    return state_dir() / "reports" / re.sub(r"[^A-Za-z0-9._-]+", "_", run_id)
+    """Where a run's report lives by default: $BENCH_HOME/reports/<run id, file-name safe>.
+
+    ValueError for a run id that is not one (bench.records.check_run_id): `..` must never
+    climb out of the reports folder."""
+    return state_dir() / "reports" / re.sub(r"[^A-Za-z0-9._-]+", "_", check_run_id(run_id))
 
 
 def write_report(

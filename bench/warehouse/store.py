@@ -9,6 +9,7 @@ a writer killed mid-way leaves nothing behind (the database rolls its transactio
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bench.config import EVAL_BUDGETS, TRIGGERS, state_dir
-from bench.records import Acknowledgement, Flag, Record, ValidationReport
+from bench.records import Acknowledgement, Flag, Record, ValidationReport, check_run_id
 from bench.repeats import summarize
 from bench.serialize import finite, json_safe
 from bench.warehouse.engine import NotFound, WarehouseUnavailable, connect, get_engine
@@ -55,6 +56,7 @@ def store_record(record: Record, *, url: str | None = None, trigger: str | None 
 
 def write_record(conn: Connection, record: Record, *, trigger: str | None = None) -> int:
     """The statements of store_record inside the caller's transaction; returns the result id."""
+    check_run_id(record.run_id)
     if record.repeat < 1:
         raise ValueError(
             f"{record.case.name}: a summary (repeat 0) cannot be stored; store its repeats"
@@ -303,9 +305,13 @@ def store_or_spool(record: Record, *, url: str | None = None) -> Path | None:
 
 def spool_record(record: Record) -> Path:
     """Keep the record's JSON in the spool folder (as `<run id>-<case>[-r<repeat>].json`) for
-    `bench ingest`; repeats of one case get one file each."""
+    `bench ingest`; repeats of one case get one file each. A run id changed to be a file name
+    gets a hash of the original, so `a:b` and `a/b` never share a file."""
     suffix = f"-r{record.repeat}" if record.repeats > 1 else ""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{record.run_id}-{record.case.name}{suffix}")
+    raw = f"{record.run_id}-{record.case.name}{suffix}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)
+    if name != raw:
+        name += "-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
     return record.write(spool_dir() / f"{name}.json")
 
 

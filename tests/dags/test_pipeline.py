@@ -352,3 +352,12 @@ def test_a_run_whose_cases_are_all_ok_is_green_for_the_dag_and_for_bench_detect(
     assert main(["detect", "--run", RUN_ID]) == 0
     out = capsys.readouterr().out
     assert out.strip().splitlines()[-1] == f"run {RUN_ID} is green: nothing blocking"
+
+
+@pytest.mark.parametrize("run_id", ["..", "a/b", "x" * 251])
+def test_an_unusable_run_id_fails_before_anything_trains(run_id: str, tmp_path: Path) -> None:
+    case = {"framework": "torch", "mode": "eager", "device": "cpu", "name": "torch-eager-cpu"}
+    with pytest.raises(ValueError, match="is not usable"):
+        pipeline.train_and_store(case, run_id=run_id, trigger="manual", epochs=1)
+    with pytest.raises(ValueError, match="is not usable"):
+        pipeline.validate_and_record(run_id, trigger="manual")

@@ -178,8 +178,9 @@ def test_environment_and_validation_summaries(report: tuple[Path, str]) -> None:
 def test_text_from_the_warehouse_is_escaped(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     store_record(
-        Record(run_id="<script>alert(1)</script>", case=Case("torch", "eager", "gpu"),
-               status="skipped", reason="<img src=x onerror=alert(2)>"),
+        Record(run_id="xss", case=Case("torch", "eager", "gpu"), status="skipped",
+               reason="<img src=x onerror=alert(2)>",
+               environment={"hostname": "<script>alert(1)</script>"}),
         url=url,
     )  # fmt: skip
     html = write_report(None, tmp_path / "out", url=url).read_text()
@@ -222,3 +223,11 @@ def test_a_short_run_with_a_failed_case_still_reports(tmp_path: Path) -> None:
     assert failed["reason"] == "loss became NaN at epoch 2"
     # never judged by detection, yet red: the failed record is a blocking reason
     assert 'data-red="true"' in html and "failed torch-compile-cpu status" in html
+
+
+def test_a_report_folder_never_climbs_out_of_the_reports_folder() -> None:
+    from bench.reports import report_dir
+
+    assert report_dir("manual__2026-12-01T05:21:33+00:00").parent.name == "reports"
+    with pytest.raises(ValueError, match=r"run id '\.\.' is not usable"):
+        report_dir("..")

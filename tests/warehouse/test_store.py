@@ -20,6 +20,7 @@ from bench.warehouse import (
     get_engine,
     results_for_run,
     spool_dir,
+    spool_record,
     store_or_spool,
     store_record,
     store_validation,
@@ -196,6 +197,22 @@ def test_each_repeat_of_a_case_is_spooled_to_its_own_file(
     }
     assert len(paths) == 2 and all(p is not None and p.exists() for p in paths)
     assert sorted(Record.read(p).repeat for p in paths if p) == [1, 2]
+
+
+def test_run_ids_that_differ_never_share_a_spool_file(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, record_factory: Callable[..., Record]
+) -> None:
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path))
+    paths = [spool_record(record_factory(run_id)) for run_id in ("a:b", "a_b", "a+b")]
+    assert len(set(paths)) == 3
+    assert sorted(Record.read(p).run_id for p in paths) == ["a+b", "a:b", "a_b"]
+
+
+def test_a_record_with_an_unusable_run_id_is_refused_in_one_line(
+    warehouse_url: str, record_factory: Callable[..., Record]
+) -> None:
+    with pytest.raises(ValueError, match=r"run id '\.\.' is not usable"):
+        store_record(record_factory(".."), url=warehouse_url)
 
 
 def test_store_or_spool_returns_none_when_stored(

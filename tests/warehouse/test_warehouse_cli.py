@@ -70,6 +70,39 @@ def test_ingest_reports_unreadable_files_and_stores_the_rest(
     assert run(["ingest", str(tmp_path / "missing.json")], capsys)[0] == 1
 
 
+def test_ingest_of_a_folder_loads_every_good_record_and_lists_the_bad_ones(
+    warehouse_url: str, record_factory: Callable[..., Record], tmp_path: Path, capsys
+) -> None:
+    for n in range(9):
+        record_factory(f"good{n}").write(tmp_path / f"{n + 1}-good.json")
+    bad = json.loads(record_factory("bad").to_json())
+    bad["steady_epoch_seconds"] = "fast"  # a number that is not one
+    (tmp_path / "0-bad.json").write_text(json.dumps(bad))  # sorted first
+    huge = json.loads(record_factory("huge").to_json())
+    huge["peak_rss_bytes"] = 10**30
+    (tmp_path / "5-huge.json").write_text(json.dumps(huge))
+    code, out, err = run(["ingest", str(tmp_path)], capsys)
+    assert code == 1
+    assert "stored 9 record(s)" in out
+    assert "0-bad.json: record field steady_epoch_seconds: 'fast' is not a number" in err
+    assert "5-huge.json: record field peak_rss_bytes" in err
+    assert "Traceback" not in err
+    assert err.strip().endswith("2 file(s) could not be read or stored as records (listed "
+                                "above); the others were stored")  # fmt: skip
+    stored = {r["run_id"] for n in range(9) for r in results_for_run(f"good{n}", warehouse_url)}
+    assert stored == {f"good{n}" for n in range(9)}
+
+
+@pytest.mark.parametrize("run_id", ["..", "a/b", "x" * 251, "", ".hidden", "a b"])
+def test_a_bad_run_id_is_refused_before_training(
+    run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--framework", "torch", "--mode", "eager", "--run-id", run_id, "--no-store"]
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == ""
+    assert "is not usable: 1-250 characters" in err and len(err.strip().splitlines()) == 1
+
+
 def test_spooled_records_are_ingested_and_leave_the_spool(
     warehouse_url: str, record_factory: Callable[..., Record], capsys
 ) -> None:
