@@ -117,6 +117,15 @@ def difference(a: Estimate, b: Estimate) -> str:
     return "same"
 
 
+def speed_verdict(a: Estimate | None, b: Estimate | None) -> str:
+    """a's time against b's: 'faster' (lower), 'slower', 'same' (the ratio's interval holds
+    1) or 'unknown' (no estimate or no interval)."""
+    if a is None or b is None:
+        return "unknown"
+    verdict = difference(a, b)
+    return {"lower": "faster", "higher": "slower"}.get(verdict, verdict)
+
+
 def _lower_rank(n: int, confidence: float) -> int | None:
     """Largest k with P(k <= rank of the median <= n-k+1) >= confidence; None if none does."""
     alpha = 1 - confidence

@@ -15,7 +15,7 @@ from bench.config import Case
 from bench.records import Record
 from bench.reports import formatting as fmt
 from bench.reports.snapshot import RunSnapshot
-from bench.uncertainty import MIN_STEADY_EPOCHS, Estimate, difference, ratio_interval
+from bench.uncertainty import MIN_STEADY_EPOCHS, Estimate, ratio_interval, speed_verdict
 
 # Environment entries shown in reports, in this order (see bench.measure.base_environment).
 ENVIRONMENT_KEYS: tuple[str, ...] = (
@@ -50,10 +50,7 @@ class Speedup:
     @property
     def claim(self) -> str:
         """'faster', 'slower', 'same' (no measurable difference) or 'unknown' (no intervals)."""
-        if self.eager is None or self.compiled is None:
-            return "unknown"
-        verdict = difference(self.eager, self.compiled)
-        return {"higher": "faster", "lower": "slower"}.get(verdict, verdict)
+        return speed_verdict(self.compiled, self.eager)
 
     @property
     def break_even_epochs(self) -> int | None:
@@ -98,10 +95,7 @@ def speedups(records: Sequence[Record]) -> list[Speedup]:
 
 def comparison(a: Record, b: Record) -> str:
     """How a's steady time compares with b's: 'faster', 'slower', 'same' or 'unknown'."""
-    if a.steady is None or b.steady is None:
-        return "unknown"
-    verdict = difference(a.steady, b.steady)
-    return {"lower": "faster", "higher": "slower"}.get(verdict, verdict)
+    return speed_verdict(a.steady, b.steady)
 
 
 def interval_text(interval: tuple[float, float] | None) -> str:

@@ -19,8 +19,8 @@ from bench.uncertainty import (
     NO_DIFFERENCE,
     TOO_FEW_SAMPLES,
     Estimate,
-    difference,
     ratio_interval,
+    speed_verdict,
     steady_estimate,
 )
 from bench.warehouse.engine import (
@@ -88,10 +88,10 @@ COMPARED_COLUMNS: tuple[str, ...] = (
     "steady_cv",
     "noisy",
 )
-# compare_runs' verdict on steady time B / A, from bench.uncertainty.difference(B, A).
+# compare_runs' verdict on B's steady time against A's (bench.uncertainty.speed_verdict).
 VERDICTS: dict[str, str] = {
-    "higher": "slower",
-    "lower": "faster",
+    "slower": "slower",
+    "faster": "faster",
     "same": NO_DIFFERENCE,
     "unknown": TOO_FEW_SAMPLES,
 }
@@ -232,7 +232,7 @@ def _steady_verdict(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         interval, verdict = None, None
     else:
         interval = ratio_interval(estimate_b, estimate_a)
-        verdict = VERDICTS[difference(estimate_b, estimate_a)]
+        verdict = VERDICTS[speed_verdict(estimate_b, estimate_a)]
     low, high = interval or (None, None)
     return {
         "steady_epoch_seconds_ratio_low": low,

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +18,7 @@ from bench.conditions import (
 )
 from bench.config import Case, RunSettings
 from bench.runner import run_case
+from benchmarks.contention import hog
 
 CORES = sorted(allowed_cores())
 needs_two_cores = pytest.mark.skipif(
@@ -69,18 +66,6 @@ def test_the_watch_counts_this_process_as_its_own_work() -> None:
     conditions, _ = watch.stop()
     assert conditions["own_cpu_seconds"] > 0.05
     assert conditions["load_before"] is not None and "governor" in conditions
-
-
-@contextmanager
-def hog(core: int) -> Iterator[None]:
-    """A busy loop pinned to `core`, in its own session (not the case's)."""
-    code = f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
-    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
-    try:
-        yield
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.integration

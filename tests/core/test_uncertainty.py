@@ -13,6 +13,7 @@ from bench.uncertainty import (
     median_interval,
     ratio_interval,
     repeats_interval,
+    speed_verdict,
 )
 
 
@@ -66,3 +67,10 @@ def test_a_difference_is_claimed_only_when_the_ratio_interval_excludes_one() -> 
     assert difference(fast, close) == "same"
     assert difference(fast, Estimate(2.0)) == "unknown"
     assert Estimate(2.0, 1.8, 2.2).half_width_pct == pytest.approx(10.0)
+
+
+def test_speed_verdict_reads_a_time_against_another() -> None:
+    fast, slow = Estimate(1.0, 0.95, 1.05), Estimate(2.0, 1.9, 2.1)
+    assert (speed_verdict(fast, slow), speed_verdict(slow, fast)) == ("faster", "slower")
+    assert speed_verdict(fast, Estimate(1.02, 0.97, 1.08)) == "same"
+    assert speed_verdict(fast, None) == speed_verdict(fast, Estimate(2.0)) == "unknown"
