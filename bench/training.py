@@ -6,6 +6,7 @@ has already imported the other framework.
 
 from __future__ import annotations
 
+import gc
 import math
 import sys
 import time
@@ -21,6 +22,7 @@ from bench.config import EVAL_BUDGETS, Case, RunSettings
 from bench.data.loading import load_dataset, split_dataset
 from bench.frameworks import trainer_factory
 from bench.frameworks.base import CaseSkipped, PrepareFn, Trainer
+from bench.heap import GcWatch, settle_heap
 from bench.measure import base_environment, peak_rss_bytes
 from bench.records import EpochMetric, EvalMetric, Record
 
@@ -105,24 +107,46 @@ def _train(
     shuffle = np.random.default_rng(settings.seed + 1)  # same batch order in both frameworks
     evaluate_after = set(eval_epochs(settings.epochs))
     total = 0.0
-    for epoch in range(1, settings.epochs + 1):
-        order = shuffle.permutation(n_train)
-        start = time.perf_counter()
-        train_mae = trainer.train_epoch(order)  # returns after the device is synchronized
-        seconds = time.perf_counter() - start
-        total += seconds
-        if not math.isfinite(train_mae):
-            raise NonFiniteLoss(f"train loss became {train_mae} at epoch {epoch}")
-        record.epochs.append(EpochMetric(epoch=epoch, seconds=seconds, train_mae=train_mae))
-        if on_epoch is not None:
-            on_epoch(epoch, seconds, train_mae)
-        if epoch in evaluate_after:
-            mse, mae = trainer.evaluate()
-            if not (math.isfinite(mse) and math.isfinite(mae)):
-                raise NonFiniteLoss(f"test metrics became non-finite at epoch {epoch}")
-            record.eval.append(EvalMetric(epoch=epoch, test_mse=mse, test_mae=mae))
-        record.total_seconds = total
+    gc_watch = GcWatch()
+    try:
+        for epoch in range(1, settings.epochs + 1):
+            if epoch == 2:  # after warm-up, off the clock (bench.heap)
+                record.conditions["gc"] = settle_heap()
+                gc_watch.start()
+            total += _epoch(record, trainer, epoch, shuffle.permutation(n_train), on_epoch)
+            record.total_seconds = total
+            if epoch in evaluate_after:
+                _evaluate(record, trainer, epoch)
+    finally:
+        if "gc" in record.conditions:
+            record.conditions["gc"].update(gc_watch.stop())
+            gc.unfreeze()  # a caller's process (tests) gets its heap back
     record.peak_device_bytes = trainer.peak_device_bytes()
+
+
+def _epoch(
+    record: Record,
+    trainer: Trainer,
+    epoch: int,
+    order: np.ndarray,
+    on_epoch: EpochCallback | None,
+) -> float:
+    start = time.perf_counter()
+    train_mae = trainer.train_epoch(order)  # returns after the device is synchronized
+    seconds = time.perf_counter() - start
+    if not math.isfinite(train_mae):
+        raise NonFiniteLoss(f"train loss became {train_mae} at epoch {epoch}")
+    record.epochs.append(EpochMetric(epoch=epoch, seconds=seconds, train_mae=train_mae))
+    if on_epoch is not None:
+        on_epoch(epoch, seconds, train_mae)
+    return seconds
+
+
+def _evaluate(record: Record, trainer: Trainer, epoch: int) -> None:
+    mse, mae = trainer.evaluate()
+    if not (math.isfinite(mse) and math.isfinite(mae)):
+        raise NonFiniteLoss(f"test metrics became non-finite at epoch {epoch}")
+    record.eval.append(EvalMetric(epoch=epoch, test_mse=mse, test_mae=mae))
 
 
 def _one_line(exc: BaseException) -> str:

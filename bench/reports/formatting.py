@@ -4,6 +4,7 @@ and the tests agree on what a stored value looks like."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bench.conditions import format_cores
 from bench.config import EVAL_BUDGETS, Case
@@ -85,6 +86,14 @@ def load(values: list[float] | None) -> str:
 def cores(values: list[int] | None) -> str:
     """Core numbers as taskset and BENCH_CPU_CORES write them: ``2,3``."""
     return DASH if not values else format_cores(values)
+
+
+def gc_pauses(value: dict[str, Any] | None) -> str:
+    """What the garbage collector took from the timed epochs (bench.heap): ``0.0034 s, 0 full``."""
+    if not value or "pause_seconds" not in value:
+        return DASH
+    full = (value.get("collections") or [0, 0, 0])[-1]
+    return f"{value['pause_seconds']:.4f} s, {full} full"
 
 
 def repeats_used(used: list[int] | None, repeats: int) -> str:

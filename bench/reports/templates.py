@@ -98,11 +98,15 @@ CPU or more) or the hypervisor stole at least {{ fmt.share(noise.steal_share) }}
 case is kept and shown; regression detection leaves it out of baselines, and over repeats its noisy
 repeats are left out of the summary unless all are noisy. "vs ref" is the steady epoch time over
 the time of a fixed reference workload (a GEMM burst and a Python loop) on the case's cores: a
-slower machine moves both.</p>
+slower machine moves both. After the first epoch the worker collects Python's garbage once and
+freezes the survivors, off the clock, so a full collection of the framework's objects (0.2 s with
+TensorFlow) cannot land in one steady epoch; "GC pauses" is what the collector still took from
+epoch 2 on (and how many full collections).</p>
 {% set measured = records | rejectattr("status", "equalto", "skipped") | list %}
 {% if measured %}<table class="conditions"><tr><th>case</th><th>cores</th>
 <th>load before (1/5/15 min)</th><th>load after</th><th>others' CPU share</th><th>steal</th>
-<th>governor</th><th>reference (s)</th><th>repeats used</th><th>noisy</th></tr>
+<th>governor</th><th>reference (s)</th><th>GC pauses</th><th>repeats used</th>
+<th>noisy</th></tr>
 {% for r in measured %}{% set c = r.conditions %}
 <tr data-case="{{ r.case.name }}"{% if r.noisy %} class="noisy" data-noisy="true"{% endif %}>
 <td>{{ r.case.name }}</td><td>{{ fmt.cores(c.get("cores") or r.environment.get("cores")) }}</td>
@@ -112,6 +116,7 @@ slower machine moves both.</p>
 <td class="num">{{ fmt.share(c.get("steal_share")) }}</td>
 <td>{{ c.get("governor") or "-" }}</td>
 <td class="num">{{ fmt.seconds(r.reference_seconds) }}</td>
+<td class="num">{{ fmt.gc_pauses(c.get("gc")) }}</td>
 <td>{{ fmt.repeats_used(c.get("repeats_used"), r.repeats) }}</td>
 <td>{% if r.noisy %}<span class="noisy">noisy</span>: {{ r.noisy }}{% else %}no{% endif %}</td>
 </tr>{% endfor %}</table>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,35 @@ def test_missing_data_fails_with_reason(tmp_path: Path) -> None:
     record = train_case(Case("torch", "eager", "cpu"), settings, run_id="t")
     assert record.status == "failed"
     assert "BENCH_DATA_HOME" in record.reason
+
+
+class HeapTrainer(FakeTrainer):
+    """Builds a large live heap while warming up, then forces a full collection in epoch 3."""
+
+    def train_epoch(self, order: np.ndarray) -> float:
+        if not self.orders:
+            self.heap = [[i] for i in range(200_000)]  # what a framework holds after tracing
+        if len(self.orders) == 2:
+            gc.collect()
+        return super().train_epoch(order)
+
+
+def test_heap_settled_after_warm_up_and_collections_recorded(data_home: Path) -> None:
+    trainer = HeapTrainer([0.9] * 4)
+    settings = RunSettings(epochs=4, data_home=str(data_home))
+    record = train_case(
+        Case("torch", "eager", "cpu"), settings, run_id="t", prepare=lambda *a, **k: trainer
+    )
+    assert record.status == "ok", record.reason
+    collector = record.conditions["gc"]
+    # The warm-up's heap was frozen off the clock, and given back afterwards.
+    assert collector["frozen_objects"] >= 200_000
+    assert collector["settle_seconds"] >= 0 and gc.get_freeze_count() == 0
+    # The full collection inside a timed epoch is counted and timed, not hidden.
+    assert collector["collections"][2] >= 1
+    assert collector["max_pause_seconds"] > 0 and collector["pause_seconds"] > 0
+
+
+def test_one_epoch_settles_nothing(data_home: Path) -> None:
+    record, _ = run_fake(data_home, [0.9], epochs=1)
+    assert record.status == "ok" and "gc" not in record.conditions
