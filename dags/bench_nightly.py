@@ -16,7 +16,11 @@ duplicates a row.
 - `detect_regressions`: runs last whatever happened (a teardown without setup): closes the run,
   judges it against history (regression_flags), writes the HTML report and alerts; it fails,
   and so turns the run red, when the run's verdict is red (bench.analysis.verdict: a
-  regression, drift or departure, or a failed or missing case).
+  regression, drift or departure, or a failed or missing case). The alert never changes that
+  verdict and gives up after BENCH_ALERT_DEADLINE (15 s).
+
+Every task try has an `execution_timeout`: `[bench] train_timeout_minutes` for a training try
+(keep it above BENCH_CASE_TIMEOUT), `[bench] step_timeout_minutes` for the others.
 
 Every task calls one function of `bench.pipeline`; parsing this file imports no framework.
 """
@@ -37,6 +41,11 @@ DEFAULT_EPOCHS = conf.getint("bench", "epochs", fallback=30)
 DEFAULT_REPEATS = conf.getint("bench", "repeats", fallback=1)
 # Devices of a scheduled run: `cpu` alone where no gpu worker is deployed.
 DEFAULT_DEVICES = [d.strip() for d in conf.get("bench", "devices", fallback="cpu,gpu").split(",")]
+# Hard limits per task try: a hung task fails instead of holding the only active run
+# (max_active_runs=1) into the next nights. A training try is one repeat of one case, which the
+# runner itself kills after BENCH_CASE_TIMEOUT (3600 s): its limit adds loading and storing.
+TRAIN_TIMEOUT = timedelta(minutes=conf.getint("bench", "train_timeout_minutes", fallback=75))
+STEP_TIMEOUT = timedelta(minutes=conf.getint("bench", "step_timeout_minutes", fallback=10))
 
 
 def _choice(options: list[str], default: list[str], title: str, description: str) -> Param:
@@ -60,7 +69,7 @@ def _choice(options: list[str], default: list[str], title: str, description: str
     max_active_runs=1,
     tags=["bench"],
     doc_md=__doc__,
-    default_args={"owner": "bench"},
+    default_args={"owner": "bench", "execution_timeout": STEP_TIMEOUT},
     params={
         "frameworks": _choice(
             list(FRAMEWORK_MODES), list(FRAMEWORK_MODES), "Frameworks", "Frameworks to benchmark."
@@ -116,6 +125,7 @@ def bench_nightly() -> None:
     @task(
         retries=1,
         retry_delay=timedelta(minutes=1),
+        execution_timeout=TRAIN_TIMEOUT,
         map_index_template="{{ task.op_kwargs['case']['label'] }}",
     )
     def train(

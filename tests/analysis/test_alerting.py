@@ -37,6 +37,8 @@ class Recorder(BaseHTTPRequestHandler):
             {"body": json.loads(self.rfile.read(length)), "type": self.headers["Content-Type"]}
         )
         self.send_response(Recorder.status)
+        if 300 <= Recorder.status < 400:
+            self.send_header("Location", "/elsewhere")
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -96,4 +98,27 @@ def test_an_unreachable_or_failing_webhook_is_logged_not_raised(
     assert alert(result, webhook=server) is False
     assert alert(result, webhook="http://127.0.0.1:1/x", timeout=2) is False
     assert alert(result, webhook="not a url") is False
-    assert caplog.text.count("could not deliver") + caplog.text.count("answered HTTP") >= 3
+    assert alert(result, webhook="http://[::1/unclosed") is False
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 4 and all("verdict stands" in e and "\n" not in e for e in errors)
+    assert "answered HTTP 500" in errors[0] and "ConnectionRefusedError" in errors[1]
+    assert "http(s)" in errors[2] and "http(s)" in errors[3]
+
+
+def test_a_redirect_is_not_followed(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A redirected POST would be replayed as a GET without the alert, or to another scheme."""
+    Recorder.status = 302
+    result = DetectionResult("r9", "scheduled", [REGRESSION])
+    assert alert(result, webhook=server) is False
+    assert len(Recorder.received) == 1 and "answered HTTP 302" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["", "2.5", "soon", "-1"])
+def test_the_deadline_comes_from_the_environment(
+    value: str, server: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("BENCH_ALERT_DEADLINE", value)
+    result = DetectionResult("r9", "scheduled", [REGRESSION])
+    assert alert(result, webhook=server) is True  # a bad value falls back to the default
+    bad = value in ("soon", "-1")
+    assert ("BENCH_ALERT_DEADLINE=" in caplog.text) is bad

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from airflow.sdk import TriggerRule
 from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import ParamValidationError
 
-from bench.config import FRAMEWORK_MODES
+from bench.config import FRAMEWORK_MODES, RunSettings
 from tests.dags.dag_helpers import REPO
 
 DAG_ID = "bench_nightly"
@@ -71,6 +72,25 @@ def test_detect_regressions_runs_whatever_happened_and_fails_the_run_on_regressi
     assert not any(dag.get_task(t).is_setup for t in detect.upstream_task_ids)
 
 
+def test_every_task_has_an_execution_timeout(dag: Any) -> None:
+    """With max_active_runs=1, one hung task would hold every later night back."""
+    limits = {task.task_id: task.execution_timeout for task in dag.tasks}
+    assert all(limits.values()), f"tasks without execution_timeout: {limits}"
+    case_timeout = timedelta(seconds=RunSettings().timeout_seconds)
+    for task_id in TRAINING:  # the runner's own kill (BENCH_CASE_TIMEOUT) comes first
+        assert limits[task_id] > case_timeout + timedelta(minutes=5), task_id
+    for task_id in set(limits) - set(TRAINING):
+        assert timedelta(minutes=1) <= limits[task_id] <= timedelta(minutes=30), task_id
+
+
+def test_execution_timeouts_come_from_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__BENCH__TRAIN_TIMEOUT_MINUTES", "200")
+    monkeypatch.setenv("AIRFLOW__BENCH__STEP_TIMEOUT_MINUTES", "3")
+    dag = load_dag()
+    assert dag.get_task("train_cpu").execution_timeout == timedelta(minutes=200)
+    assert dag.get_task("detect_regressions").execution_timeout == timedelta(minutes=3)
+
+
 def test_schedule_is_nightly_without_catchup(dag: Any) -> None:
     assert dag.timetable.expression == "0 2 * * *"
     assert dag.catchup is False
@@ -113,7 +133,7 @@ def test_params_are_shown_as_multi_selects_in_the_trigger_form(dag: Any) -> None
 @pytest.mark.parametrize(
     "override",
     [
-        {"frameworks": ["jax"]},
+        {"frameworks": ["mxnet"]},
         {"frameworks": []},
         {"modes": ["turbo"]},
         {"devices": ["tpu"]},
