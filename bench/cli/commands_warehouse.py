@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 from bench.config import TRIGGERS
 from bench.measure import MIB
+
+# `bench sql`'s bounds: an analyst's query stops after this long, and prints at most this many rows.
+SQL_TIMEOUT_S = 30.0
+SQL_MAX_ROWS = 10_000
 
 
 def register(subparsers: Any) -> None:
@@ -74,16 +79,58 @@ def register(subparsers: Any) -> None:
     sql.add_argument(
         "query", metavar="QUERY", help='e.g. "SELECT * FROM latest_results"; - = stdin'
     )
+    sql.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=SQL_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop the query after this long (default: {SQL_TIMEOUT_S:g})",
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=_positive(int),
+        default=SQL_MAX_ROWS,
+        metavar="N",
+        help=f"print at most N rows, saying when the output was cut (default: {SQL_MAX_ROWS})",
+    )
     add_format_option(sql)
     sql.set_defaults(handler=_sql)
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not 0 < value < math.inf:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
 
 
 @one_line_errors
 def _db_upgrade(args: argparse.Namespace) -> int:
     from bench.warehouse import mask_url, upgrade, warehouse_url
+    from bench.warehouse.engine import READ_URL_ENV, reader_role
+    from bench.warehouse.migrate import grant_read_access
 
     revision = upgrade()
     print(f"warehouse at {mask_url(warehouse_url())} is at schema revision {revision} (newest)")
+    role = reader_role()
+    if role is None:
+        return 0
+    if grant_read_access():
+        print(f"read-only role {role} may SELECT the warehouse (bench sql and the dashboard)")
+    else:
+        print(
+            f"bench db upgrade: warning: the read-only role {role} does not exist and this role "
+            f"may not create it, so `bench sql` will refuse to run: create it (CREATE ROLE "
+            f"{role} LOGIN) or point {READ_URL_ENV} at a role that may only SELECT, then run "
+            "`bench db upgrade` again",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -284,9 +331,16 @@ def _sql(args: argparse.Namespace) -> int:
     from bench.warehouse import read_only_query
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    names, values = read_only_query(query)
+    names, values = read_only_query(query, timeout_s=args.timeout, max_rows=args.max_rows)
     columns = _unique(names)
-    print_rows([dict(zip(columns, row, strict=True)) for row in values], columns, args.format)
+    shown = values[: args.max_rows]
+    print_rows([dict(zip(columns, row, strict=True)) for row in shown], columns, args.format)
+    if len(values) > len(shown):
+        notes = sys.stdout if args.format == "table" else sys.stderr  # keep csv/json parseable
+        print(
+            f"output cut at {args.max_rows} rows; pass --max-rows N for more, or narrow the query",
+            file=notes,
+        )
     return 0
 
 

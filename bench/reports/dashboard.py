@@ -20,6 +20,7 @@ from bench.records import ALERT_LABELS
 from bench.reports import data, figures
 from bench.reports.render import curve_groups, render, run_context
 from bench.warehouse import NotFound, WarehouseError
+from bench.warehouse.engine import read_url
 from bench.warehouse.queries import COMPARED_METRICS
 
 NO_STORE = {"Cache-Control": "private, no-store"}
@@ -34,8 +35,10 @@ def create_app(
     """The dashboard app; `authorize` guards every route (raise 401/403 to refuse).
 
     login_url(next_url) gives the login page to send an unauthenticated browser to; without
-    it, such requests get the 401. `url` is the warehouse (default: BENCH_WAREHOUSE_URL).
+    it, such requests get the 401. `url` is the warehouse to read; by default the one
+    read_url() names: on PostgreSQL the read-only role, never the owner that migrations use.
     """
+    url = url or read_url()
     app = FastAPI(
         title="bench dashboard",
         dependencies=[Depends(authorize)],

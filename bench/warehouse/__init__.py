@@ -17,14 +17,13 @@ from bench.warehouse.engine import (
 )
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.queries import (
-    QueryError,
     compare_runs,
     latest_results,
     latest_run_id,
-    read_only_query,
     results_for_run,
     series_history,
 )
+from bench.warehouse.readonly import QueryError, read_only_query
 from bench.warehouse.store import (
     ensure_run,
     finish_run,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -21,6 +22,9 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from bench.config import state_dir
 
 URL_ENV = "BENCH_WAREHOUSE_URL"
+READ_URL_ENV = "BENCH_WAREHOUSE_READ_URL"
+# The role read-only queries connect as on PostgreSQL (bench.warehouse.roles grants it SELECT).
+READER_ROLE = "bench_reader"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 PG_CONNECT_TIMEOUT_S = 10
 
@@ -37,6 +41,7 @@ class WarehouseUnavailable(WarehouseError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = mask_url(url)
+        reason = mask_reason(reason, url)
         super().__init__(
             f"cannot reach the warehouse at {self.url} ({reason}); start the database "
             f"or set {URL_ENV} to a reachable one"
@@ -65,12 +70,66 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def read_url(url: str | None = None) -> str:
+    """Where read-only queries (`bench sql`, the dashboard) connect.
+
+    For the configured warehouse (no `url`): BENCH_WAREHOUSE_READ_URL if set. Otherwise, on
+    PostgreSQL, the warehouse URL with READER_ROLE as its user and no password (trust auth; set
+    BENCH_WAREHOUSE_READ_URL where a password is needed); an SQLite URL is kept as it is (the
+    file is opened read-only).
+    """
+    configured = configured_read_url()
+    if url is None and configured:
+        return configured
+    url = normalize_url(url or warehouse_url())
+    if make_url(url).get_backend_name() != "postgresql":
+        return url
+    reader = make_url(url).set(username=READER_ROLE, password=None)
+    return reader.render_as_string(hide_password=False)
+
+
+def configured_read_url() -> str | None:
+    """BENCH_WAREHOUSE_READ_URL, or None when it is not set."""
+    configured = os.environ.get(READ_URL_ENV)
+    return normalize_url(configured) if configured else None
+
+
+def reader_role(url: str | None = None) -> str | None:
+    """The PostgreSQL role read_url(url) connects as; None for SQLite or a URL without a user."""
+    reader = make_url(read_url(url))
+    return reader.username if reader.get_backend_name() == "postgresql" else None
+
+
+# `password=...` (also sslpassword, passwd, pwd, secret, token) in a query string or a libpq
+# key/value string; the value runs to the next `&`, `;` or blank, or is quoted.
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:^|[?&;\s])[^=&?;\s]*(?:pass|pwd|secret|token)[^=&?;\s]*=)"
+    r"('(?:[^'\\]|\\.)*'|[^&;\s]*)"
+)
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by `***`, safe for logs and error messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
-        return url.rsplit("@", 1)[-1]
+    """The URL with every password replaced by `***`, safe for logs, errors and reports.
+
+    Parses nothing it could get wrong (a raw `@`, `:` or `/` in a password misled SQLAlchemy's
+    parser): password-like parameters first, since their values may hold an `@`; then the
+    credentials, everything between `://` and the last `@`, shown up to the user name."""
+    url = _SECRET_PARAM.sub(r"\1***", url)
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}:***@{host}" if sep and at and colon else url
+
+
+def mask_reason(reason: str, url: str) -> str:
+    """A driver's message about `url` without any piece of its password: given a raw `@` in
+    a password, the driver quotes the part after it as the host it could not resolve."""
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    hidden = [m.group(2) for m in _SECRET_PARAM.finditer(url)] + [credentials.partition(":")[2]]
+    for piece in re.split(r"[@:/\s]+", " ".join(hidden)):
+        if len(piece) >= 3 and piece != "***":
+            reason = reason.replace(piece, "***")
+    return reason
 
 
 def is_sqlite(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 Writers call upgrade() before their first write, so several processes may race to migrate a
 new database: PostgreSQL serializes them with an advisory lock, SQLite with its write lock.
+On PostgreSQL every migration ends by granting the read-only role SELECT on what it made.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from bench.warehouse.engine import WarehouseError, connect, get_engine, mask_url
+from bench.warehouse.engine import WarehouseError, connect, get_engine, mask_url, reader_role
+from bench.warehouse.roles import grant_reader, warehouse_relations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Not Alembic's default name, so the warehouse can share a database with Airflow's metadata.
@@ -62,15 +64,41 @@ def upgrade(url: str | None = None) -> str:
         current = current_revision(conn)
     if current != head:
         with connect(engine, write=True) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            _lock(conn)
             current = current_revision(conn)
             _check_known(current, str(engine.url))
             if current != head:
                 command.upgrade(alembic_config(conn), "head")
+                _grant_reader(conn, url)
     with _upgraded_lock:
         _upgraded.add(key)
     return head
+
+
+def grant_read_access(url: str | None = None) -> bool:
+    """Create (when allowed) and grant the read-only role of `url` (bench.warehouse.roles).
+
+    False when, on PostgreSQL, that role does not exist and the connected role may not create
+    it; True otherwise (SQLite needs no role: its file is opened read-only).
+    """
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return True
+    with connect(engine, write=True) as conn:
+        _lock(conn)
+        return _grant_reader(conn, url)
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def _grant_reader(conn: Connection, url: str | None) -> bool:
+    role = reader_role(url)
+    if conn.dialect.name != "postgresql" or role is None:
+        return True
+    return grant_reader(conn, role, warehouse_relations(VERSION_TABLE))
 
 
 def forget_upgrades() -> None:

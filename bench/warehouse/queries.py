@@ -1,15 +1,13 @@
 """Reads: the questions people ask of the warehouse, answered from the documented views.
 
 Going through the views (latest_results, series_history) means psql and BI users get the same
-answers as the CLI. `read_only_query` lets analysts run their own SELECTs, with the read-only
-guarantee enforced by the database, not by inspecting the SQL text.
+answers as the CLI. Analysts' own SELECTs go through `read_only_query` (bench.warehouse.readonly,
+re-exported here).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,14 +21,7 @@ from bench.uncertainty import (
     speed_verdict,
     steady_estimate,
 )
-from bench.warehouse.engine import (
-    NotFound,
-    WarehouseError,
-    connect,
-    get_engine,
-    short_reason,
-    sqlite_path,
-)
+from bench.warehouse.engine import NotFound, connect, get_engine
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.models import (
     METRIC_COLUMNS,
@@ -39,6 +30,8 @@ from bench.warehouse.models import (
     LatestResultsView,
     SeriesHistoryView,
 )
+from bench.warehouse.readonly import QueryError as QueryError
+from bench.warehouse.readonly import read_only_query as read_only_query
 
 runs, results = RUNS, RESULTS
 
@@ -97,10 +90,6 @@ VERDICTS: dict[str, str] = {
 }
 # The difference (see compare_runs) across which a ratio is refused unless asked for.
 BUDGET = "epoch budget"
-
-
-class QueryError(WarehouseError, ValueError):
-    """An analyst's query was refused (it writes) or failed; the message is the database's."""
 
 
 def _engine(url: str | None) -> Engine:
@@ -266,53 +255,6 @@ def _aspects(row: dict[str, Any]) -> dict[str, Any]:
         "hostname": environment.get("hostname"),
         "repeats": row.get("repeats"),
     }
-
-
-def read_only_query(sql: str, url: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one analyst statement read-only; returns (column names, rows).
-
-    PostgreSQL: inside SET TRANSACTION READ ONLY, always rolled back, sent as a prepared
-    statement so `; DROP ...` cannot ride along. SQLite: a separate `mode=ro` connection with
-    query_only on. A write raises QueryError and changes nothing.
-    """
-    engine = _engine(url)
-    if engine.dialect.name == "sqlite":
-        return _sqlite_read_only(engine, sql)
-    raw = engine.raw_connection()
-    try:
-        raw.rollback()  # SET TRANSACTION must open the transaction, even after a pool ping
-        driver = raw.driver_connection
-        assert driver is not None
-        cursor = driver.cursor()
-        cursor.execute("SET TRANSACTION READ ONLY")
-        try:
-            cursor.execute(sql, prepare=True)
-        except Exception as exc:  # the driver's error class is the database's verdict
-            raise QueryError(f"query refused or failed: {short_reason(exc)}") from exc
-        columns = [d[0] for d in cursor.description or ()]
-        rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        return columns, rows
-    finally:
-        raw.rollback()
-        raw.invalidate()  # no session state (advisory locks, settings) goes back to the pool
-
-
-def _sqlite_read_only(engine: Engine, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    path = sqlite_path(str(engine.url))
-    if path is None:
-        raise QueryError("read-only queries need a file or server database, not :memory:")
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        conn.execute("PRAGMA query_only = ON")
-        try:
-            cursor = conn.execute(sql)
-            rows = [tuple(row) for row in cursor.fetchall()]
-        except (sqlite3.Error, sqlite3.Warning) as exc:
-            raise QueryError(f"query refused or failed: {short_reason(exc)}") from exc
-        return [d[0] for d in cursor.description or ()], rows
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def _case(row: dict[str, Any]) -> tuple[str, str, str]:

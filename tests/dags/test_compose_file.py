@@ -11,6 +11,8 @@ import yaml
 from bench import conditions
 from bench.conditions import CORES_ENV, parse_cores
 from tests.dags.dag_helpers import REPO
+from tests.reliability.deployment import check_secrets
+from tests.reliability.deployment import env_example as read_env_example
 
 AIRFLOW_SERVICES = {
     "airflow-init",
@@ -21,6 +23,7 @@ AIRFLOW_SERVICES = {
     "airflow-worker-cpu",
     "airflow-worker-gpu",
 }
+SECRETS_CHECK = "secrets-check"
 LONG_RUNNING = {"postgres", "redis"} | AIRFLOW_SERVICES - {"airflow-init"}
 WORKERS = {"airflow-worker-cpu": "cpu", "airflow-worker-gpu": "gpu"}
 CPU_WORKER = "airflow-worker-cpu"
@@ -41,16 +44,11 @@ def services(compose_text: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def env_example() -> dict[str, str]:
-    pairs = {}
-    for line in (REPO / ".env.example").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            pairs[key.strip()] = value.strip()
-    return pairs
+    return read_env_example()
 
 
 def test_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"postgres", "redis"} | AIRFLOW_SERVICES
+    assert set(services) == {SECRETS_CHECK, "postgres", "redis"} | AIRFLOW_SERVICES
 
 
 def test_airflow_runs_on_celery_with_postgres_and_redis(services: dict[str, Any]) -> None:
@@ -145,8 +143,18 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) 
 def test_secrets_come_from_env_with_no_default(compose_text: str) -> None:
     for match in VARIABLE.finditer(compose_text):
         name, operator, default = match.groups()
-        if any(word in name for word in ("PASSWORD", "SECRET", "FERNET")):
+        if check_secrets.is_secret(name):
             assert operator in (None, ":?"), f"{name} must not have a default ({default!r})"
+
+
+def test_secrets_check_gets_every_secret(compose_text: str, services: dict[str, Any]) -> None:
+    # That every other service waits for it: tests/reliability/test_deployment_secrets.py,
+    # through a real compose implementation.
+    secrets = {m[1] for m in VARIABLE.finditer(compose_text) if check_secrets.is_secret(m[1])}
+    check = services[SECRETS_CHECK]
+    assert set(check["environment"]) == secrets, "pass every secret to secrets-check"
+    assert "docker/check_secrets.py" in " ".join(check["volumes"])
+    assert check["restart"] == "no"
 
 
 def test_env_example_lists_every_variable_with_placeholders_for_secrets(
@@ -155,8 +163,9 @@ def test_env_example_lists_every_variable_with_placeholders_for_secrets(
     required = {m.group(1) for m in VARIABLE.finditer(compose_text) if m.group(2) in (None, ":?")}
     assert required <= set(env_example), f"missing from .env.example: {required - set(env_example)}"
     for key, value in env_example.items():
-        if any(word in key for word in ("PASSWORD", "SECRET", "FERNET")):
+        if check_secrets.is_secret(key):
             assert re.fullmatch(r"<[a-z-]+>", value), f"{key} must be a placeholder, not {value!r}"
+            assert check_secrets.problem(key, value), f"secrets-check must refuse {key}={value}"
 
 
 def cpuset_variable(name: str, service: dict[str, Any]) -> tuple[str, str]:
