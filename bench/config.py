@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FRAMEWORK_MODES: dict[str, tuple[str, ...]] = {
-    "torch": ("eager", "compile", "compile-reduce-overhead", "compile-max-autotune"),
-    "tensorflow": ("eager", "function", "xla"),
+    "torch": (
+        "eager",
+        "compile",
+        "compile-reduce-overhead",
+        "compile-max-autotune",
+        "compile-epoch",
+        "dataloader",
+    ),
+    "tensorflow": ("eager", "function", "xla", "function-epoch", "xla-epoch", "keras-fit"),
+    "jax": ("jit", "scan"),
 }
+# The mode a framework's other modes are compared with (speedups, accuracy): its first one.
+BASELINE_MODES: dict[str, str] = {fw: modes[0] for fw, modes in FRAMEWORK_MODES.items()}
 # torch modes that replay CUDA graphs on a GPU (on CPU they compile like the default mode).
 CUDA_GRAPH_MODES: tuple[str, ...] = ("compile-reduce-overhead", "compile-max-autotune")
 DEVICES: tuple[str, ...] = ("cpu", "gpu")
@@ -42,6 +52,11 @@ class Case:
             raise ValueError(f"unknown {self.framework} mode {self.mode!r}; choose one of {modes}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+
+    @property
+    def baseline(self) -> Case:
+        """Its framework's baseline mode on the same device (eager; JAX's jitted step)."""
+        return Case(self.framework, BASELINE_MODES[self.framework], self.device)
 
     @property
     def name(self) -> str:

@@ -69,7 +69,7 @@ def train_case(
         dataset = load_dataset(settings.data_home)
         record.dataset_sha256 = dataset.sha256
         split = split_dataset(dataset, seed=settings.seed)
-        trainer = (prepare or trainer_factory(case.framework))(
+        trainer = (prepare or trainer_factory(case.framework, case.device))(
             case, split, seed=settings.seed, threads=settings.threads
         )
         watch.start()

@@ -5,6 +5,9 @@ Usage:
   python -m benchmarks.cpu_table DIR                 # one row per case (its summary)
   python -m benchmarks.cpu_table DIR --repeats WALL  # what 1..N repeats buy: interval widths,
                                                      # and wall time from the run's WALL seconds
+  python -m benchmarks.floor --json FLOOR            # the floor, in the same session as the
+  python -m benchmarks.cpu_table DIR --floor FLOOR   # matrix: adds each case's "x floor"
+(FLOOR outside DIR: every *.json in DIR is read as a record.)
 
 With repeats, a case's row is its summary over them (bench.repeats.summarize); the within-process
 columns are the medians over repeats of each process's own interval half-width and CV.
@@ -21,9 +24,10 @@ from pathlib import Path
 from bench.records import Record
 from bench.repeats import summaries
 from bench.uncertainty import repeats_interval
+from benchmarks.floor import floor_multiple, read_floor_seconds
 
 
-def row(summary: Record, repeats: Sequence[Record]) -> str:
+def row(summary: Record, repeats: Sequence[Record], floor_s: float | None = None) -> str:
     evals = " / ".join(
         f"{m.test_mse:.3f}, {m.test_mae:.3f}" for m in summary.eval if m.epoch in (10, 20, 30)
     )
@@ -31,27 +35,35 @@ def row(summary: Record, repeats: Sequence[Record]) -> str:
     within = _median([_half_width(r) for r in repeats])
     cv = _median([100 * r.steady_cv for r in repeats if r.steady_cv is not None])
     across = _half_width(summary) if len(repeats) > 1 else None
+    steady = summary.steady_epoch_seconds or 0.0
+    x_floor = f"{floor_multiple(steady, floor_s):.1f} | " if floor_s else ""
     return (
-        f"| {summary.case.name} | {first:.3f} | {summary.steady_epoch_seconds:.4f} | "
+        f"| {summary.case.name} | {first:.3f} | {steady:.4f} | {x_floor}"
         f"{_pct(cv)} | {_pct(within)} | {len(repeats)} | {_pct(across)} | "
         f"{sum(1 for r in repeats if r.noisy)} | "
         f"{(summary.peak_rss_bytes or 0) / 2**20:.0f} | {evals} |"
     )
 
 
-def case_table(records: Sequence[Record]) -> str:
+def case_table(records: Sequence[Record], *, floor_s: float | None = None) -> str:
+    """One row per case; with `floor_s` (benchmarks.floor) also its steady time in floors."""
+    x_floor = ["x floor"] if floor_s else []
+    columns = [
+        "case", "epoch 1 s", "steady s/epoch", *x_floor, "CV (one process)",
+        "95% CI +- (one process)", "repeats", "95% CI +- (across repeats)", "noisy",
+        "peak RSS MiB", "test MSE, MAE at 10 / 20 / 30",
+    ]  # fmt: skip
     lines = [
-        "| case | epoch 1 s | steady s/epoch | CV (one process) | 95% CI +- (one process) "
-        "| repeats | 95% CI +- (across repeats) | noisy | peak RSS MiB "
-        "| test MSE, MAE at 10 / 20 / 30 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| " + " | ".join(columns) + " |",
+        "|---|" + "---:|" * (len(columns) - 2) + "---|",
     ]
     for summary in sorted(summaries(records), key=lambda r: r.case):
         mine = [r for r in records if r.case == summary.case]
         if summary.status == "ok":
-            lines.append(row(summary, mine))
+            lines.append(row(summary, mine, floor_s))
         else:
-            lines.append(f"| {summary.case.name} | {summary.status}: {summary.reason} |" + " |" * 9)
+            empty = " |" * (len(columns) - 2)
+            lines.append(f"| {summary.case.name} | {summary.status}: {summary.reason} |{empty}")
     return "\n".join(lines)
 
 
@@ -102,11 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=float, metavar="WALL", help="the run's wall seconds: repeats table"
     )
+    parser.add_argument(
+        "--floor", type=Path, metavar="JSON", help="the floor `python -m benchmarks.floor` wrote"
+    )
     args = parser.parse_args(argv)
     records = [Record.read(p) for p in sorted(args.directory.glob("*.json"))]
     if not records:
         raise SystemExit(f"no records in {args.directory}")
-    print(case_table(records))
+    floor_s = read_floor_seconds(args.floor) if args.floor else None
+    if floor_s is not None:
+        print(f"floor: {1e3 * floor_s:.2f} ms/epoch ({args.floor})\n")
+    print(case_table(records, floor_s=floor_s))
     if args.repeats:
         print()
         print(repeats_table(records, args.repeats))

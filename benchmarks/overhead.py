@@ -1,14 +1,17 @@
-"""Harness overhead: each bench trainer against the bare loop of its mode, over several rounds.
+"""Harness overhead: each bench trainer against the bare loop of its mode, over several rounds,
+and both against the epoch's arithmetic floor (benchmarks.floor) measured in the same rounds.
 
 One sample per side is not enough (back-to-back single runs of torch eager gave trainer/bare
-ratios from 1.05 to 1.48), so every round runs, for every mode, both sides in fresh processes
-pinned to the core CPU cases train on, the side that goes first alternating round by round.
-Per mode: each side's median steady epoch time over the rounds with its 95% interval
-(bench.uncertainty.repeats_interval over the per-round medians), the median of the per-round
-ratios trainer/bare with its interval (repeats_interval again: the sides of a round ran back to
-back, so the round's ratio cancels what the host did that minute) and a verdict that claims
-only what the interval supports. Every round's values go to a JSON file, from which
---summarize prints the table again.
+ratios from 1.05 to 1.48), so every round measures the floor, then runs, for every mode, both
+sides in fresh processes pinned to the core CPU cases train on, the side that goes first
+alternating round by round. Per mode: each side's median steady epoch time over the rounds with
+its 95% interval (bench.uncertainty.repeats_interval over the per-round medians), the median of
+the per-round ratios trainer/bare with its interval (repeats_interval again: the sides of a round
+ran back to back, so the round's ratio cancels what the host did that minute), a verdict that
+claims only what the interval supports, and whether the interval is under 1.2x (the issue's
+target for every trainer). Against the floor: each side's per-round time / that round's floor,
+with its interval, and for the whole-epoch modes whether it is within 10x (the issue's target).
+Every round's values go to a JSON file, from which --summarize prints the tables again.
 A round where either side ran under contention (bench.conditions) is left out of the summary,
 both sides together, while at least 2 clean rounds remain (else every round is used, and the
 table says so), as `bench matrix --repeats` leaves noisy repeats out.
@@ -16,9 +19,11 @@ table says so), as `bench matrix --repeats` leaves noisy repeats out.
 Usage (bash benchmarks/overhead.sh passes its arguments here):
   .venv/bin/python -m benchmarks.overhead [--rounds 5] [--epochs 10] [--modes MODE ...]
                                           [--json PATH]
-  .venv/bin/python -m benchmarks.overhead --summarize PATH     # the table again from a JSON file
-All 7 modes, 5 rounds, 10 epochs: about 20 minutes on the 2-core development machine (estimated
-from a run of 2 modes: torch eager and tf.function, 5 rounds, took 2 minutes).
+  .venv/bin/python -m benchmarks.overhead --summarize PATH     # the tables again from a JSON file
+All 14 modes, 5 rounds, 10 epochs: about 30 minutes on the 2-core development machine
+(estimated, not timed: a process costs 4-5 s of start-up, 2 rounds of jax-scan and
+tensorflow-xla-epoch at 3 epochs took 36 s; torch's four compile modes add 10-30 s of
+compilation per process and tensorflow eager 2.8 s per epoch, about 6 minutes a round).
 """
 
 from __future__ import annotations
@@ -47,15 +52,25 @@ from bench.repeats import interleaved
 from bench.runner import run_case, worker_env
 from bench.uncertainty import Estimate, repeats_interval
 from benchmarks.bare_loops import MODES
+from benchmarks.floor import epoch_flops, floor_multiple
 
 SIDES = ("bare", "trainer")
 SIDE_NAMES = {"bare": "bare loop", "trainer": "trainer"}
+FLOOR = "floor"  # the mode and side of a round's floor measurement
 MIN_CLEAN_ROUNDS = 2  # fewer clean rounds than this: noisy rounds are used too
+OVERHEAD_TARGET = 1.2  # every trainer within 1.2x of its bare loop (issue 14)
+FLOOR_TARGET = 10.0  # every whole-epoch mode within 10x of the floor on CPU (issue 14)
+WHOLE_EPOCH_MODES = (
+    "torch-compile-epoch",
+    "tensorflow-function-epoch",
+    "tensorflow-xla-epoch",
+    "jax-scan",
+)
 REPO = Path(__file__).resolve().parents[1]
 
 
 class Step(NamedTuple):
-    """One process to run: a side of a mode in a round (rounds count from 1)."""
+    """One process to run: a side of a mode in a round (rounds count from 1), or the floor."""
 
     round: int
     mode: str
@@ -88,20 +103,29 @@ class ModeSummary:
     ratio_low: float | None
     ratio_high: float | None
     verdict: str
+    target: str  # is trainer/bare under OVERHEAD_TARGET?
     round_ratios: tuple[float, ...]  # trainer/bare in each used round with a time on both sides
     rounds: int
     used_rounds: tuple[int, ...]
     noisy_rounds: tuple[int, ...]  # a side ran under contention (bench.conditions)
     failed_rounds: tuple[int, ...]  # a side produced no time
+    bare_x_floor: Estimate | None = None  # per-round time / that round's floor
+    trainer_x_floor: Estimate | None = None
+    floor_target: str = ""  # is the trainer under FLOOR_TARGET floors? (whole-epoch modes)
 
 
-def run_order(modes: Sequence[str], rounds: int) -> list[Step]:
-    """Rounds outermost, every mode in each round, the side that goes first alternating
-    from round to round (bench.repeats.interleaved over the two sides)."""
+def run_order(modes: Sequence[str], rounds: int, *, floor: bool = True) -> list[Step]:
+    """Rounds outermost, each round's floor first, then every mode, the side that goes first
+    alternating from round to round (bench.repeats.interleaved over the two sides)."""
     by_round: dict[int, list[str]] = {}
     for side, round_ in interleaved(SIDES, rounds):
         by_round.setdefault(round_, []).append(side)
-    return [Step(r, m, side) for r, sides in by_round.items() for m in modes for side in sides]
+    steps = []
+    for r, sides in by_round.items():
+        if floor:
+            steps.append(Step(r, FLOOR, FLOOR))
+        steps += [Step(r, m, side) for m in modes for side in sides]
+    return steps
 
 
 def run_steps(
@@ -137,17 +161,38 @@ def verdict(ratio: Estimate | None, missing: Sequence[str] = ()) -> str:
     return f"faster than the bare loop by {_pct_down(1 - high)}% to {_pct_up(1 - low)}%"
 
 
+def against_target(estimate: Estimate | None, limit: float) -> str:
+    """Whether a ratio is under `limit`, claimed only when its interval is on one side."""
+    if estimate is None:
+        return "no result"
+    if not estimate.has_interval:
+        return f"no interval (one round: {estimate.value:.2f}x)"
+    assert estimate.low is not None and estimate.high is not None
+    if estimate.high < limit:
+        return f"met: under {limit:g}x"
+    if estimate.low > limit:
+        return f"missed: over {limit:g}x"
+    return f"cannot tell: the interval holds {limit:g}x"
+
+
 def summarize(samples: Sequence[Sample]) -> list[ModeSummary]:
-    """One summary per mode, in the order the modes first appear."""
-    modes = list(dict.fromkeys(s.mode for s in samples))
-    return [_summarize_mode(mode, [s for s in samples if s.mode == mode]) for mode in modes]
+    """One summary per mode, in the order the modes first appear (the floor is no mode)."""
+    modes = list(dict.fromkeys(s.mode for s in samples if s.mode != FLOOR))
+    floors = {s.round: s.steady_epoch_s for s in samples if s.mode == FLOOR and s.steady_epoch_s}
+    return [_summarize_mode(mode, [s for s in samples if s.mode == mode], floors) for mode in modes]
+
+
+def floor_estimate(samples: Sequence[Sample]) -> Estimate | None:
+    """The floor over the rounds: the median with its interval (None: never measured)."""
+    times = [s.steady_epoch_s for s in samples if s.mode == FLOOR and s.steady_epoch_s]
+    return repeats_interval(times) if times else None
 
 
 def format_table(summaries: Sequence[ModeSummary]) -> str:
     lines = [
         "| case | rounds | bare loop s/epoch (95% CI) | bench trainer s/epoch (95% CI) "
-        "| trainer/bare (95% CI) | verdict |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| trainer/bare (95% CI) | verdict | within {OVERHEAD_TARGET:g}x |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for s in summaries:
         ratio = "-" if s.ratio is None else f"{s.ratio:.2f}"
@@ -155,9 +200,55 @@ def format_table(summaries: Sequence[ModeSummary]) -> str:
             ratio += f" ({s.ratio_low:.2f}-{s.ratio_high:.2f})"
         lines.append(
             f"| {s.mode}-cpu | {_rounds(s)} | {_estimate(s.bare)} | {_estimate(s.trainer)} "
-            f"| {ratio} | {s.verdict} |"
+            f"| {ratio} | {s.verdict} | {s.target} |"
         )
     return "\n".join(lines)
+
+
+def floor_table(summaries: Sequence[ModeSummary], floor: Estimate | None) -> str:
+    """Each side as a multiple of the floor; the 10x target for the whole-epoch modes."""
+    flops = epoch_flops().total
+    if floor is None:
+        head = "floor: not measured"
+    else:
+        head = (
+            f"floor: {_estimate(floor, 1e3)} ms/epoch over {floor.samples} round(s): "
+            f"{flops / 1e6:.1f} MFLOP at {flops / floor.value / 1e9:.1f} GFLOP/s "
+            "(benchmarks/floor.py)"
+        )
+    lines = [
+        head,
+        "",
+        "| case | bare loop x floor (95% CI) | bench trainer x floor (95% CI) "
+        f"| trainer within {FLOOR_TARGET:g}x of the floor |",
+        "|---|---:|---:|---|",
+    ]
+    for s in summaries:
+        target = s.floor_target or "- (not a whole-epoch mode)"
+        lines.append(
+            f"| {s.mode}-cpu | {_multiple(s.bare_x_floor)} | {_multiple(s.trainer_x_floor)} "
+            f"| {target} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(summaries: Sequence[ModeSummary]) -> str:
+    """One line per target of issue 14: which modes met it, missed it, or cannot tell."""
+    overhead = _by_outcome([(s.mode, s.target) for s in summaries])
+    whole = _by_outcome([(s.mode, s.floor_target) for s in summaries if s.floor_target])
+    return (
+        f"Every trainer within {OVERHEAD_TARGET:g}x of its bare loop: {overhead}\n"
+        f"Every whole-epoch mode within {FLOOR_TARGET:g}x of the floor: {whole or 'none run'}"
+    )
+
+
+def print_tables(samples: Sequence[Sample]) -> None:
+    summaries = summarize(samples)
+    print(format_table(summaries))
+    print()
+    print(floor_table(summaries, floor_estimate(samples)))
+    print()
+    print(targets(summaries))
 
 
 def report(samples: Sequence[Sample], **context: Any) -> dict[str, Any]:
@@ -180,8 +271,21 @@ def measure_bare(step: Step, settings: RunSettings, cores: tuple[int, ...]) -> S
     """benchmarks.bare_loops in a fresh process on `cores`, environment as the trainer's worker."""
     cmd = [sys.executable, "-m", "benchmarks.bare_loops", step.mode]
     cmd += ["--epochs", str(settings.epochs), "--cores", format_cores(cores)]
+    return _measure_process(step, cmd, settings, cores)
+
+
+def measure_floor(step: Step, settings: RunSettings, cores: tuple[int, ...]) -> Sample:
+    """benchmarks.floor in a fresh process on `cores`: the round's floor as its steady time."""
+    cmd = [sys.executable, "-m", "benchmarks.floor", "--cores", format_cores(cores)]
+    return _measure_process(step, cmd, settings, cores)
+
+
+def _measure_process(
+    step: Step, cmd: list[str], settings: RunSettings, cores: tuple[int, ...]
+) -> Sample:
+    """Run `cmd` watched on `cores`; its last stdout line is JSON with its time and cores."""
     started = utc_now_iso()
-    with tempfile.TemporaryDirectory(prefix=f"bare-{step.mode}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{step.side}-{step.mode}-") as tmp:
         cache = os.environ.get("BENCH_COMPILE_CACHE") or str(Path(tmp) / "inductor")
         watch = CpuWatch(cores)
         watch.start()
@@ -199,15 +303,21 @@ def measure_bare(step: Step, settings: RunSettings, cores: tuple[int, ...]) -> S
         why = f"exited with code {proc.returncode}; last stderr line: {last}"
         return Sample(*step, None, reason=why, started_at=started)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    epochs, ran_on = tuple(result["epochs_s"]), tuple(result["cores"])
-    return Sample(*step, result["steady_epoch_s"], epochs, noisy, None, started, ran_on)
+    seconds = result["seconds"] if step.side == FLOOR else result["steady_epoch_s"]
+    epochs, ran_on = tuple(result.get("epochs_s", ())), tuple(result["cores"])
+    return Sample(*step, seconds, epochs, noisy, None, started, ran_on)
+
+
+def case_of(mode: str) -> Case:
+    """The CPU case a bare loop's key names: `<framework>-<mode>`."""
+    framework, _, framework_mode = mode.partition("-")
+    return Case(framework, framework_mode, "cpu")
 
 
 def measure_trainer(step: Step, settings: RunSettings, *, run_id: str, rounds: int) -> Sample:
     """The product's trainer (bench.runner.run_case: a fresh worker that pins itself)."""
-    framework, _, mode = step.mode.partition("-")
     record = run_case(
-        Case(framework, mode, "cpu"), settings, run_id=run_id, repeat=step.round, repeats=rounds
+        case_of(step.mode), settings, run_id=run_id, repeat=step.round, repeats=rounds
     )
     if record.status != "ok" or record.steady_epoch_seconds is None:
         reason = f"{record.status}: {record.reason}"
@@ -230,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summarize", type=Path, metavar="JSON", help="print a saved run's table")
     args = parser.parse_args(argv)
     if args.summarize:
-        samples = samples_from_report(json.loads(args.summarize.read_text()))
-        print(format_table(summarize(samples)))
+        print_tables(samples_from_report(json.loads(args.summarize.read_text())))
         return 0
     if args.rounds < 1 or args.epochs < 2:
         parser.error("--rounds must be at least 1 and --epochs at least 2 (a steady epoch)")
@@ -246,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     run_id = f"overhead-{uuid.uuid4().hex[:12]}"
 
     def measure(step: Step) -> Sample:
+        if step.side == FLOOR:
+            return measure_floor(step, settings, cores)
         if step.side == "bare":
             return measure_bare(step, settings, cores)
         return measure_trainer(step, settings, run_id=run_id, rounds=args.rounds)
@@ -256,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "epochs": args.epochs,
         "cores": list(cores),
+        "floor_flops": epoch_flops()._asdict(),
         "load_before": list(os.getloadavg()),
         "environment": {**base_environment(seed=settings.seed, threads=thread_env(1)), **_pkgs()},
     }
@@ -263,13 +375,15 @@ def main(argv: list[str] | None = None) -> int:
     context.update(finished_at=utc_now_iso(), load_after=list(os.getloadavg()))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report(samples, **context), indent=1) + "\n")
-    print(format_table(summarize(samples)))
+    print_tables(samples)
     print(f"\n{args.rounds} rounds x {args.epochs} epochs on core(s) {format_cores(cores)}; "
           f"every round's values: {out}")  # fmt: skip
     return 1 if any(s.steady_epoch_s is None for s in samples) else 0
 
 
-def _summarize_mode(mode: str, samples: Sequence[Sample]) -> ModeSummary:
+def _summarize_mode(
+    mode: str, samples: Sequence[Sample], floors: dict[int, float] | None = None
+) -> ModeSummary:
     rounds = sorted({s.round for s in samples})
     noisy = sorted({s.round for s in samples if s.noisy})
     clean = [r for r in rounds if r not in noisy]
@@ -284,6 +398,7 @@ def _summarize_mode(mode: str, samples: Sequence[Sample]) -> ModeSummary:
     round_ratios = tuple(t / b for t, b in pairs if t and b)
     ratio = repeats_interval(round_ratios) if round_ratios else None
     missing = [side for side in SIDES if not timed[side]]
+    x_floor = {side: _x_floor(times[side], floors or {}) for side in SIDES}
     return ModeSummary(
         mode=mode,
         bare=bare,
@@ -292,12 +407,34 @@ def _summarize_mode(mode: str, samples: Sequence[Sample]) -> ModeSummary:
         ratio_low=ratio.low if ratio else None,
         ratio_high=ratio.high if ratio else None,
         verdict=verdict(ratio, missing),
+        target=against_target(ratio, OVERHEAD_TARGET),
         round_ratios=round_ratios,
         rounds=len(rounds),
         used_rounds=tuple(used),
         noisy_rounds=tuple(noisy),
         failed_rounds=tuple(sorted({s.round for s in samples if s.steady_epoch_s is None})),
+        bare_x_floor=x_floor["bare"],
+        trainer_x_floor=x_floor["trainer"],
+        floor_target=(
+            against_target(x_floor["trainer"], FLOOR_TARGET) if mode in WHOLE_EPOCH_MODES else ""
+        ),
     )
+
+
+def _x_floor(times: dict[int, float | None], floors: dict[int, float]) -> Estimate | None:
+    """Each round's time / the same round's floor, summarized over the rounds."""
+    multiples = [floor_multiple(t, floors[r]) for r, t in times.items() if t and r in floors]
+    return repeats_interval(multiples) if multiples else None
+
+
+def _by_outcome(outcomes: Sequence[tuple[str, str]]) -> str:
+    """'met by a, b; missed by c; cannot tell for d' from (mode, target verdict) pairs."""
+    groups: dict[str, list[str]] = {}
+    for mode, outcome in outcomes:
+        key = outcome.split(":")[0].split(" (")[0]
+        groups.setdefault(key, []).append(mode)
+    words = {"met": "met by", "missed": "missed by", "cannot tell": "cannot tell for"}
+    return "; ".join(f"{words.get(k, k + ' for')} {', '.join(m)}" for k, m in groups.items())
 
 
 def _rounds(s: ModeSummary) -> str:
@@ -313,12 +450,20 @@ def _rounds(s: ModeSummary) -> str:
     return f"{used} ({', '.join(notes)})" if notes else used
 
 
-def _estimate(e: Estimate | None) -> str:
+def _estimate(e: Estimate | None, scale: float = 1.0) -> str:
     if e is None:
         return "-"
     if e.low is None or e.high is None:
-        return f"{e.value:.4f}"
-    return f"{e.value:.4f} ({e.low:.4f}-{e.high:.4f})"
+        return f"{scale * e.value:.4f}"
+    return f"{scale * e.value:.4f} ({scale * e.low:.4f}-{scale * e.high:.4f})"
+
+
+def _multiple(e: Estimate | None) -> str:
+    if e is None:
+        return "-"
+    if e.low is None or e.high is None:
+        return f"{e.value:.1f}"
+    return f"{e.value:.1f} ({e.low:.1f}-{e.high:.1f})"
 
 
 def _pct_up(fraction: float) -> int:
@@ -332,13 +477,14 @@ def _pct_down(fraction: float) -> int:
 def _progress(sample: Sample) -> None:
     value = f"{sample.steady_epoch_s:.4f} s/epoch" if sample.steady_epoch_s else sample.reason
     noisy = f" (noisy: {sample.noisy})" if sample.noisy else ""
-    print(f"round {sample.round} {sample.mode} {sample.side}: {value}{noisy}", file=sys.stderr)
+    what = FLOOR if sample.side == FLOOR else f"{sample.mode} {sample.side}"
+    print(f"round {sample.round} {what}: {value}{noisy}", file=sys.stderr)
 
 
 def _pkgs() -> dict[str, str]:
     """Installed framework versions, read without importing the frameworks."""
     found = {}
-    for name in ("torch", "tensorflow", "tensorflow-cpu"):
+    for name in ("torch", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "optax", "numpy"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
     return found

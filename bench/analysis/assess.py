@@ -185,12 +185,13 @@ def status_flags(
 
 
 def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> list[Flag]:
-    """Compiled modes whose test error is worse than eager's (same framework, device, run)."""
+    """Modes whose test error is worse than their baseline's (bench.config.BASELINE_MODES: eager,
+    JAX's jit step; same framework, device, run)."""
     ok = {r.case: r for r in results if r.status == "ok"}
     flags = []
     for case, result in sorted(ok.items()):
-        eager = ok.get(Case(case.framework, "eager", case.device))
-        if case.mode == "eager" or eager is None:
+        eager = ok.get(case.baseline)
+        if case == case.baseline or eager is None:
             continue
         for metric in ACCURACY_METRICS:
             value, reference = result.metrics.get(metric), eager.metrics.get(metric)

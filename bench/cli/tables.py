@@ -57,7 +57,8 @@ def print_summary(record: Record) -> None:
 
 
 def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
-    """One row per case; speedup = eager steady time / this case's, same framework and device."""
+    """One row per case; speedup = the baseline's steady time / this case's (the framework's
+    eager mode, JAX's jit step; same device)."""
     from bench.reports.narrative import speedups  # the report's definition, imported when used
 
     found = {s.case: s for s in speedups(records)}
@@ -65,7 +66,7 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
     for r in records:
         final = r.eval[-1] if r.eval else None
         steady = r.steady_epoch_seconds
-        is_eager = r.case.mode == "eager" and r.status == "ok" and steady
+        is_eager = r.case == r.case.baseline and r.status == "ok" and steady
         speedup = found.get(r.case)
         rows.append(
             {
@@ -101,7 +102,8 @@ COMPARISON_COLUMNS = [
 def print_comparison(records: Sequence[Record]) -> None:
     print(format_table(comparison_rows(records), COMPARISON_COLUMNS))
     print(
-        "speedup: eager steady time / the case's; speedup_ci95 is its 95% interval, "
+        "speedup: the baseline's steady time (eager; JAX: jit) / the case's; speedup_ci95 is "
+        "its 95% interval, "
         "'no measurable difference' when that interval includes 1. vs_ref: steady time / "
         "reference workload time (bench.calibration)."
     )

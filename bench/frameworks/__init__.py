@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bench.frameworks.base import PrepareFn
 
-_MODULES = {"torch": "bench.frameworks.torch_trainer", "tensorflow": "bench.frameworks.tf_trainer"}
+_MODULES = {
+    "torch": "bench.frameworks.torch_trainer",
+    "tensorflow": "bench.frameworks.tf_trainer",
+    "jax": "bench.frameworks.jax_trainer",
+}
+# Set before the framework is imported. JAX: one intra-op thread (XLA ignores OMP_NUM_THREADS);
+# a CPU case never initializes a GPU backend (which would take most of the GPU's memory).
+_IMPORT_ENV: dict[tuple[str, str], dict[str, str]] = {
+    ("jax", "cpu"): {
+        "JAX_PLATFORMS": "cpu",
+        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    },
+    ("jax", "gpu"): {
+        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    },
+}
 
 
-def trainer_factory(framework: str) -> PrepareFn:
+def trainer_factory(framework: str, device: str = "cpu") -> PrepareFn:
     """The framework's `prepare` function; importing it imports the framework itself."""
+    for name, value in _IMPORT_ENV.get((framework, device), {}).items():
+        os.environ.setdefault(name, value)
     module = importlib.import_module(_MODULES[framework])
     prepare: PrepareFn = module.prepare
     return prepare

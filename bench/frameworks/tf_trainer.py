@@ -1,4 +1,5 @@
-"""TensorFlow trainer: eager GradientTape, a tf.function train step, or that step under XLA."""
+"""TensorFlow trainer: eager GradientTape, a tf.function train step or that step under XLA, the
+whole epoch as one tf.function (with or without XLA), or Keras `model.fit` as people write it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def _device(case: Case) -> str:
     return "/GPU:0"
 
 
+# Modes that compile: the step, or the whole epoch, under tf.function; XLA for some of them.
+STEP_GRAPH_MODES = ("function", "xla")
+EPOCH_GRAPH_MODES = ("function-epoch", "xla-epoch")
+XLA_MODES = ("xla", "xla-epoch")
+# keras-fit runs one step per call of its compiled function: Keras's default, what people write.
+STEPS_PER_EXECUTION = 1
+
+
 def _check_xla(device: str) -> None:
     with tf.device(device):
         try:
@@ -41,7 +50,7 @@ class TensorFlowTrainer:
         tf.config.threading.set_inter_op_parallelism_threads(1)
         self.case = case
         self.device = _device(case)
-        if case.mode == "xla":
+        if case.mode in XLA_MODES:
             _check_xla(self.device)
         keras.utils.set_random_seed(seed)
         with tf.device(self.device):
@@ -59,17 +68,40 @@ class TensorFlowTrainer:
             self.y_train = tf.constant(split.y_train)
             self.x_test = tf.constant(split.x_test)
             self.y_test = tf.constant(split.y_test)
-        if case.mode == "eager":
-            self.step = self._train_step
-        else:
+        self.step: Any = self._train_step
+        self.epoch: Any = None
+        if case.mode in STEP_GRAPH_MODES:
             signature = [
                 tf.TensorSpec((None, split.x_train.shape[1]), tf.float32),
                 tf.TensorSpec((None, 1), tf.float32),
             ]
             # A fixed signature: one trace for the whole run, never a retrace per batch.
             self.step = tf.function(
-                self._train_step, input_signature=signature, jit_compile=case.mode == "xla"
+                self._train_step, input_signature=signature, jit_compile=case.mode in XLA_MODES
             )
+        elif case.mode in EPOCH_GRAPH_MODES:
+            signature = [tf.TensorSpec((len(split.x_train),), tf.int64)]
+            self.epoch = tf.function(
+                self._train_epoch_graph,
+                input_signature=signature,
+                jit_compile=case.mode in XLA_MODES,
+            )
+        elif case.mode == "keras-fit":
+            self.model.compile(
+                optimizer=self.optimizer,
+                loss="mean_absolute_error",
+                steps_per_execution=STEPS_PER_EXECUTION,
+            )
+            self.x_host, self.y_host = split.x_train, split.y_train
+            self.fit_traces = 0
+            fit_step = self.model.train_step
+
+            def counted_step(data: Any) -> Any:
+                # Python runs only while Keras traces its train function: one call per trace.
+                self.fit_traces += 1
+                return fit_step(data)
+
+            self.model.train_step = counted_step
 
     def _train_step(self, xb: tf.Tensor, yb: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
@@ -80,7 +112,32 @@ class TensorFlowTrainer:
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         return loss
 
+    def _train_epoch_graph(self, index: tf.Tensor) -> tf.Tensor:
+        """All steps of an epoch in one graph; the loss is the mean of the step losses.
+
+        Batches come from a reshape to (steps, batch, features): static shapes, which XLA needs
+        (slicing with tensor-valued bounds ran 40x slower under XLA).
+        """
+        batch = WORKLOAD.batch_size
+        n, features = self.x_train.shape
+        steps, rest = divmod(n, batch)
+        x, y = tf.gather(self.x_train, index), tf.gather(self.y_train, index)
+        xs = tf.reshape(x[: steps * batch], (steps, batch, features))
+        ys = tf.reshape(y[: steps * batch], (steps, batch, 1))
+        total = tf.constant(0.0)
+        for i in tf.range(steps):
+            total += self._train_step(xs[i], ys[i])
+        if rest:  # a last, smaller batch: its own static shape
+            total += self._train_step(x[steps * batch :], y[steps * batch :])
+        return total / (steps + (1 if rest else 0))
+
     def train_epoch(self, order: np.ndarray) -> float:
+        if self.epoch is not None:
+            with tf.device(self.device):
+                # .numpy() copies the result to the host, so the device has finished.
+                return float(self.epoch(tf.constant(order, dtype=tf.int64)).numpy())
+        if self.case.mode == "keras-fit":
+            return self._fit_epoch(order)
         with tf.device(self.device):
             index = tf.constant(order)
             # One gather and one split per epoch: no per-step host copies or tf.data rebuilds.
@@ -90,6 +147,20 @@ class TensorFlowTrainer:
             losses = [self.step(xb, yb) for xb, yb in zip(xs, ys, strict=True)]
             # .numpy() copies the result to the host, so the device has finished.
             return float(tf.reduce_mean(tf.stack(losses)).numpy())
+
+    def _fit_epoch(self, order: np.ndarray) -> float:
+        """What people write: the epoch's rows in the shared order, Keras batches them."""
+        with tf.device(self.device):
+            history = self.model.fit(
+                self.x_host[order],
+                self.y_host[order],
+                batch_size=WORKLOAD.batch_size,
+                epochs=1,
+                shuffle=False,
+                verbose=0,
+            )
+        # Keras's epoch loss is the batch-size-weighted mean of the step losses.
+        return float(history.history["loss"][-1])
 
     def evaluate(self) -> tuple[float, float]:
         with tf.device(self.device):
@@ -114,8 +185,13 @@ class TensorFlowTrainer:
                 "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             },
         }
-        if self.case.mode != "eager":
-            env["traces"] = self.step.experimental_get_tracing_count()  # type: ignore[attr-defined]
+        if self.case.mode in STEP_GRAPH_MODES:
+            env["traces"] = self.step.experimental_get_tracing_count()
+        elif self.case.mode in EPOCH_GRAPH_MODES:
+            env["traces"] = self.epoch.experimental_get_tracing_count()
+        elif self.case.mode == "keras-fit":
+            env["steps_per_execution"] = STEPS_PER_EXECUTION
+            env["traces"] = self.fit_traces
         if self.device != "/CPU:0":
             gpu = tf.config.list_physical_devices("GPU")[0]
             env["gpu_name"] = tf.config.experimental.get_device_details(gpu).get("device_name")

@@ -1,10 +1,12 @@
-"""PyTorch trainer: eager, or the model under torch.compile with one of its modes."""
+"""PyTorch trainer: eager, the model under torch.compile with one of its modes, the whole epoch
+compiled as one program (bench.frameworks.torch_epoch), or the DataLoader loop people write."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,7 @@ from torch import nn
 
 from bench.config import CUDA_GRAPH_MODES, WORKLOAD, Case
 from bench.data.loading import Split
+from bench.frameworks import torch_epoch
 from bench.frameworks.base import CaseSkipped, CheckHooks
 from bench.measure import MIB
 
@@ -21,6 +24,21 @@ COMPILE_MODES = {
     "compile-reduce-overhead": "reduce-overhead",
     "compile-max-autotune": "max-autotune",
 }
+EPOCH_MODE = "compile-epoch"
+DATALOADER_MODE = "dataloader"
+
+
+class EpochOrder(torch.utils.data.Sampler[int]):
+    """The epoch's shared row order, for the DataLoader (set before each epoch)."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
 
 
 def _check_backend(case: Case) -> torch.device:
@@ -31,7 +49,7 @@ def _check_backend(case: Case) -> torch.device:
         device = torch.device("cuda")
     else:
         device = torch.device("cpu")
-    if case.mode in COMPILE_MODES:
+    if case.mode in COMPILE_MODES or case.mode == EPOCH_MODE:
         if case.device == "gpu":
             from torch.utils._triton import has_triton
 
@@ -63,9 +81,11 @@ class TorchTrainer:
             nn.ReLU(),
             nn.Linear(WORKLOAD.hidden, 1),
         ).to(self.device)
-        # Fused Adam: one kernel for all parameters; same update rule as the default.
+        # Fused Adam: one kernel for all parameters; same update rule as the default, which the
+        # DataLoader loop keeps (what people write).
+        fused = None if case.mode == DATALOADER_MODE else True
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=WORKLOAD.learning_rate, fused=True
+            self.model.parameters(), lr=WORKLOAD.learning_rate, fused=fused
         )
         self.forward = (
             torch.compile(self.model, mode=COMPILE_MODES[case.mode])
@@ -78,6 +98,20 @@ class TorchTrainer:
         self.y_train = torch.from_numpy(split.y_train).to(self.device)
         self.x_test = torch.from_numpy(split.x_test).to(self.device)
         self.y_test = torch.from_numpy(split.y_test).to(self.device)
+        if case.mode == EPOCH_MODE:
+            if len(split.x_train) % WORKLOAD.batch_size:
+                raise ValueError("compile-epoch needs whole batches: the split has a remainder")
+            self.state = torch_epoch.initial_state(self.model)
+            self.epoch = torch.compile(torch_epoch.train_epoch, fullgraph=True)
+        if case.mode == DATALOADER_MODE:
+            self.sampler = EpochOrder()
+            self.loader = torch.utils.data.DataLoader(
+                torch.utils.data.TensorDataset(
+                    torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
+                ),
+                batch_size=WORKLOAD.batch_size,
+                sampler=self.sampler,
+            )
         self.hooks = CheckHooks.from_env()
         # Allocated, never written: it counts in max_memory_allocated without queuing a kernel.
         self.ballast = (
@@ -94,6 +128,12 @@ class TorchTrainer:
         if self.hooks.extra_sync:
             self._sync()
         self.model.train()
+        if self.case.mode == EPOCH_MODE:
+            index = torch.from_numpy(order).to(self.device)
+            self.state, loss = self.epoch(self.state, self.x_train, self.y_train, index)
+            return self._finish_epoch(loss)
+        if self.case.mode == DATALOADER_MODE:
+            return self._loader_epoch(order)
         index = torch.from_numpy(order).to(self.device)
         # One gather per epoch; batches are views, so no per-step host work or copies.
         xs = self.x_train.index_select(0, index).split(WORKLOAD.batch_size)
@@ -108,7 +148,23 @@ class TorchTrainer:
             loss.backward()
             self.optimizer.step()
             losses.append(loss.detach())
-        mean = torch.stack(losses).mean().item()  # .item() waits for the device
+        return self._finish_epoch(torch.stack(losses).mean())
+
+    def _loader_epoch(self, order: np.ndarray) -> float:
+        """The loop in PyTorch's tutorials: batches from a DataLoader, copied to the device."""
+        self.sampler.order = order.tolist()
+        losses = []
+        for xb, yb in self.loader:
+            xb, yb = xb.to(self.device), yb.to(self.device)
+            loss = self.loss_fn(self.model(xb), yb)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            losses.append(loss.detach())
+        return self._finish_epoch(torch.stack(losses).mean())
+
+    def _finish_epoch(self, mean_loss: torch.Tensor) -> float:
+        mean = mean_loss.item()  # .item() waits for the device
         self._sync()
         if self.hooks.extra_sync:
             self._sync()  # a second wait at the clock read: epoch times must not change
@@ -117,6 +173,8 @@ class TorchTrainer:
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
         # The eager module shares the compiled one's weights; no recompile for the test shape.
+        if self.case.mode == EPOCH_MODE:
+            torch_epoch.load_weights(self.model, self.state)
         self.model.eval()
         err = self.model(self.x_test) - self.y_test
         return float((err * err).mean().item()), float(err.abs().mean().item())
@@ -134,8 +192,8 @@ class TorchTrainer:
                 "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             },
         }
-        if self.case.mode in COMPILE_MODES:
-            env["compile_mode"] = COMPILE_MODES[self.case.mode]
+        if self.case.mode in COMPILE_MODES or self.case.mode == EPOCH_MODE:
+            env["compile_mode"] = COMPILE_MODES.get(self.case.mode, "default")
             env["compile_cache"] = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
             # Graphs dynamo compiled: more than one means a recompile (e.g. a new batch shape).
             env["compiled_graphs"] = torch._dynamo.utils.counters["stats"]["unique_graphs"]

@@ -101,6 +101,8 @@ def create_app(
             png = figures.speedup_png(context["speedups"])
         elif chart == "memory":
             png = figures.memory_time_png(snapshot.records)
+        elif ladder := next((lad for lad in context["ladders"] if lad.key == chart), None):
+            png = figures.ladder_png(ladder)
         else:
             group = next((g for g in curve_groups(snapshot.records) if g.key == chart), None)
             if group is None:

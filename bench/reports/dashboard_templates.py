@@ -32,6 +32,8 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 <img src="charts/run/timing.png?run={{ s.run.run_id | urlencode }}" alt="steady and compile time">
 <img src="charts/run/speedup.png?run={{ s.run.run_id | urlencode }}" alt="speedup over eager">
 <img src="charts/run/memory.png?run={{ s.run.run_id | urlencode }}" alt="memory against time">
+<h2>From what you write to what the hardware allows</h2>
+{{ m.ladder_block(ladders, rungs, "charts/run/", ".png?run=" ~ (s.run.run_id | urlencode)) }}
 <h2>Measurement conditions</h2>{{ m.conditions_block(s.records, noise) }}
 <h2>Test error</h2>{{ m.accuracy_table(s.records, budgets) }}
 <h2>Training curves</h2>

@@ -13,14 +13,18 @@ from typing import TYPE_CHECKING
 from bench.measure import MIB
 from bench.records import Record
 from bench.reports import formatting as fmt
+from bench.reports.ladder import FLOOR, DeviceLadder, FrameworkLadder, Rung, pays_back
 from bench.reports.narrative import Speedup
 from bench.reports.snapshot import SeriesHistory
+from bench.uncertainty import NO_DIFFERENCE
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 DPI = 100
 CLAIM_COLORS = {"faster": "tab:green", "slower": "tab:red"}  # same and unknown: grey
+FRAMEWORK_COLORS = {"torch": "tab:orange", "tensorflow": "tab:blue", "jax": "tab:purple"}
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -85,6 +89,110 @@ def speedup_png(found: Sequence[Speedup]) -> bytes:
                     textcoords="offset points", va="center", fontsize=8)  # fmt: skip
     ax.grid(axis="x", alpha=0.3)
     return _png(figure)
+
+
+def ladder_png(ladder: DeviceLadder) -> bytes:
+    """Per framework, steady epoch time and compile cost of each rung measured on one device,
+    from the loop people write down to the floor (when known), with the break-even epochs."""
+    rows = [(fw, rung) for fw in ladder.frameworks for rung in fw.rungs]
+    height = 0.55 * (len(rows) + (1 if ladder.floor_seconds else 0)) + 2.2
+    figure = _figure(12, height)
+    steady_ax, compile_ax = figure.subplots(1, 2, sharey=True, width_ratios=[3, 2])
+    ys = list(range(len(rows)))
+    names = [f"{fmt.FRAMEWORK_LABELS[fw.framework]} {rung.label}" for fw, rung in rows]
+    names = [name.replace(" (", "\n(", 1) for name in names]
+    colors = [FRAMEWORK_COLORS.get(fw.framework, "0.5") for fw, _ in rows]
+    steady = [rung.steady_seconds for _, rung in rows]
+    records = [rung.record for _, rung in rows]
+    errors = _error_bars(steady, [(r.steady_ci_low, r.steady_ci_high) for r in records])
+    steady_ax.barh(ys, steady, color=colors, xerr=errors, ecolor="0.2", capsize=3)
+    gains = [_gain(fw, rung) for fw, rung in rows]
+    for y, (value, above, gain) in enumerate(zip(steady, errors[1], gains, strict=True)):
+        _label(steady_ax, value + above, y, f"{fmt.seconds(value)} s{gain}")
+    compiles = [r.compile_seconds or 0.0 for r in records]
+    compile_ax.barh(ys, compiles, color=colors, alpha=0.6)
+    pays = [_pays_back(fw, rung) for fw, rung in rows]
+    for y, (record, value, note) in enumerate(zip(records, compiles, pays, strict=True)):
+        _label(compile_ax, value, y, f"{fmt.seconds(record.compile_seconds)} s{note}")
+    if ladder.floor_seconds:
+        floor_y = len(rows)
+        steady_ax.barh([floor_y], [ladder.floor_seconds], color="0.15")
+        steady_ax.axvline(ladder.floor_seconds, color="0.15", linestyle="--", linewidth=1)
+        _label(steady_ax, ladder.floor_seconds, floor_y, f"{fmt.seconds(ladder.floor_seconds)} s")
+        ys.append(floor_y)
+        names.append(f"arithmetic {FLOOR}\n(FLOPs at one-thread GEMM rate)")
+    for edge in _group_edges(ladder.frameworks)[: None if ladder.floor_seconds else -1]:
+        for ax in (steady_ax, compile_ax):
+            ax.axhline(edge, color="0.75", linewidth=0.8)
+    steady_ax.set_yticks(ys, names, fontsize=8)
+    steady_ax.invert_yaxis()
+    steady_ax.set_xscale("log")
+    _plain_log_ticks(steady_ax, [*steady, ladder.floor_seconds or min(steady)])
+    steady_ax.set_xlabel("steady epoch (s, log scale; bars: 95% interval)")
+    compile_ax.set_xlabel("compile + warm-up (s): epoch 1 beyond steady")
+    compile_ax.set_xlim(0, max(max(compiles) * 2.4, 1.0))
+    for ax in (steady_ax, compile_ax):
+        ax.grid(axis="x", alpha=0.3)
+    figure.suptitle(f"From what you write to what the hardware allows, on {ladder.device}")
+    floor = (
+        "dark bar and dashed line: the arithmetic floor"
+        if ladder.floor_seconds
+        else "the arithmetic floor is not in these records: see BENCHMARKS.md"
+    )
+    figure.supxlabel(
+        "Down each framework: idiomatic loop, eager step loop, step graph, epoch graph; a rung "
+        "with several modes shows its fastest.\nBreak-even: the epoch from which a rung's total "
+        f"time (compile + N x steady) is no more than the previous rung's; {floor}.",
+        fontsize=8,
+        color="0.3",
+    )
+    return _png(figure)
+
+
+def _gain(ladder: FrameworkLadder, rung: Rung) -> str:
+    """`` (1.7x faster)``: what the rung buys over the previous one, as its interval allows."""
+    speedup = _speedup_into(ladder, rung)
+    if speedup is None or speedup.claim == "unknown":
+        return ""
+    if speedup.claim == "same":
+        return f" ({NO_DIFFERENCE})"
+    if speedup.claim == "slower":
+        return f" ({fmt.ratio(1 / speedup.factor)} slower)"
+    return f" ({fmt.ratio(speedup.factor)} faster)"
+
+
+def _pays_back(ladder: FrameworkLadder, rung: Rung) -> str:
+    """`` (breaks even after 300 epochs)``: when the rung's compile cost is paid back."""
+    speedup = _speedup_into(ladder, rung)
+    return "" if speedup is None else f" ({pays_back(speedup)})"
+
+
+def _speedup_into(ladder: FrameworkLadder, rung: Rung) -> Speedup | None:
+    """The rung against the previous one; None for the first rung."""
+    return next((s.speedup for s in ladder.steps if s.upper is rung), None)
+
+
+def _group_edges(frameworks: Sequence[FrameworkLadder]) -> list[float]:
+    """y of the lines between frameworks (and above the floor row)."""
+    edges: list[float] = []
+    y = 0
+    for fw in frameworks:
+        y += len(fw.rungs)
+        edges.append(y - 0.5)
+    return edges
+
+
+def _label(ax: Axes, x: float, y: float, text: str) -> None:
+    ax.annotate(text, (x, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+
+
+def _plain_log_ticks(ax: Axes, values: Sequence[float]) -> None:
+    """Plain numbers (0.01, 0.1, 1) on a log axis, and room on the right for value labels."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xlim(min(values) / 2.5, max(values) * 10)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _error_bars(

@@ -11,7 +11,7 @@ from bench.config import EVAL_BUDGETS, Case
 from bench.measure import MIB
 from bench.uncertainty import NO_DIFFERENCE, TOO_FEW_SAMPLES
 
-FRAMEWORK_LABELS: dict[str, str] = {"torch": "PyTorch", "tensorflow": "TensorFlow"}
+FRAMEWORK_LABELS: dict[str, str] = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
 MODE_LABELS: dict[tuple[str, str], str] = {
     ("torch", "eager"): "PyTorch eager",
     ("torch", "compile"): "torch.compile",
@@ -20,6 +20,13 @@ MODE_LABELS: dict[tuple[str, str], str] = {
     ("tensorflow", "eager"): "TensorFlow eager",
     ("tensorflow", "function"): "tf.function",
     ("tensorflow", "xla"): "tf.function with XLA",
+    ("torch", "compile-epoch"): "torch.compile whole epoch",
+    ("torch", "dataloader"): "PyTorch DataLoader loop",
+    ("tensorflow", "function-epoch"): "tf.function whole epoch",
+    ("tensorflow", "xla-epoch"): "XLA whole epoch",
+    ("tensorflow", "keras-fit"): "Keras fit",
+    ("jax", "jit"): "JAX jit step",
+    ("jax", "scan"): "JAX scan epoch",
 }
 DASH = "-"
 

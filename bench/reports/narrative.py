@@ -34,6 +34,8 @@ class Speedup:
     compile_seconds: float | None
     eager: Estimate | None = None
     compiled: Estimate | None = None
+    # The baseline's own epoch-1 overhead; None counts it as 0 (eager's is a fraction of a second).
+    eager_compile_seconds: float | None = None
 
     @property
     def factor(self) -> float:
@@ -55,10 +57,31 @@ class Speedup:
     @property
     def break_even_epochs(self) -> int | None:
         """Epochs until the saved time pays back compilation; None if it never does."""
-        saved = self.eager_seconds - self.compiled_seconds
-        if saved <= 0 or self.compile_seconds is None:
+        if self.compile_seconds is None:
             return None
-        return max(1, math.ceil(round(self.compile_seconds / saved, 9)))  # 30/0.1 is 300
+        return break_even_epoch(
+            steady=self.compiled_seconds,
+            compile_seconds=self.compile_seconds,
+            previous_steady=self.eager_seconds,
+            previous_compile_seconds=self.eager_compile_seconds or 0.0,
+        )
+
+
+def break_even_epoch(
+    *,
+    steady: float,
+    compile_seconds: float,
+    previous_steady: float,
+    previous_compile_seconds: float = 0.0,
+) -> int | None:
+    """The first epoch count N >= 1 at which a mode's total time, compile + N x steady, is no
+    more than the previous mode's, previous compile + N x previous steady; None (never) when
+    the mode is not faster per steady epoch."""
+    saved = previous_steady - steady
+    if saved <= 0:
+        return None
+    extra = compile_seconds - previous_compile_seconds
+    return max(1, math.ceil(round(extra / saved, 9)))  # round: 30/0.1 is 300, not 300.0000001
 
 
 @dataclass(frozen=True)
@@ -68,16 +91,17 @@ class Finding:
 
 
 def speedups(records: Sequence[Record]) -> list[Speedup]:
-    """One per compiled case whose eager counterpart (same framework, device) finished ok."""
+    """One per case whose baseline (its framework's eager mode, JAX's jit step; same device)
+    finished ok."""
     eager = {
-        (r.case.framework, r.case.device): r
+        r.case: r
         for r in records
-        if r.case.mode == "eager" and r.status == "ok" and r.steady_epoch_seconds
+        if r.case == r.case.baseline and r.status == "ok" and r.steady_epoch_seconds
     }
     found = []
     for r in records:
-        base = eager.get((r.case.framework, r.case.device))
-        if r.case.mode == "eager" or r.status != "ok" or not base or not r.steady_epoch_seconds:
+        base = eager.get(r.case.baseline)
+        if r.case == r.case.baseline or r.status != "ok" or not base or not r.steady_epoch_seconds:
             continue
         assert base.steady_epoch_seconds
         found.append(

@@ -14,6 +14,7 @@ from bench.conditions import OTHERS_LIMIT, OTHERS_MIN_SECONDS, STEAL_LIMIT
 from bench.config import EVAL_BUDGETS, Case
 from bench.records import Record
 from bench.reports import formatting, templates
+from bench.reports.ladder import device_ladders, rung_modes
 from bench.reports.narrative import environment_summary, findings, speedups
 from bench.reports.snapshot import RunSnapshot
 from bench.uncertainty import MIN_STEADY_EPOCHS
@@ -56,8 +57,8 @@ def curve_groups(records: Sequence[Record]) -> list[CurveGroup]:
 
 
 def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
-    """What every page about one run shows: verdict, findings, speedups, curve groups,
-    environment, measurement conditions."""
+    """What every page about one run shows: verdict, findings, speedups, ladders, curve
+    groups, environment, measurement conditions."""
     found = speedups(snapshot.ok_records)
     by_case = {s.case: s.factor for s in found}
 
@@ -70,6 +71,8 @@ def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
         "found": findings(snapshot),
         "speedups": found,
         "speedup": speedup,
+        "ladders": device_ladders(snapshot.ok_records),
+        "rungs": rung_modes(),
         "vs_reference": lambda record: record.vs_reference,
         "noise": NOISE,
         "groups": curve_groups(snapshot.records),

@@ -50,6 +50,7 @@ def write_report(
         "timing": figures.timing_png(snapshot.records),
         "speedup": figures.speedup_png(context["speedups"]),
         "memory": figures.memory_time_png(snapshot.records),
+        **{ladder.key: figures.ladder_png(ladder) for ladder in context["ladders"]},
         **{g.key: figures.curves_png(g.records) for g in context["groups"] if g.measured},
         **{_history_key(h): figures.history_png(h) for h in histories},
     }

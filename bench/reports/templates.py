@@ -55,7 +55,7 @@ MACROS = """
 {% macro results_table(records, speedup, vs_reference) -%}
 <table class="results"><tr><th>case</th><th>status</th><th>steady epoch (s)</th>
 <th>95% interval (s)</th><th>CV</th><th>repeats</th><th>vs ref</th>
-<th>compile (s)</th><th>speedup vs eager</th><th>peak RSS (MiB)</th><th>peak device (MiB)</th>
+<th>compile (s)</th><th>speedup vs baseline</th><th>peak RSS (MiB)</th><th>peak device (MiB)</th>
 <th>total training (s)</th><th>epochs</th><th>noisy</th><th>reason</th></tr>
 {% for r in records %}
 <tr data-case="{{ r.case.name }}"{% if r.noisy %} class="noisy" data-noisy="true"{% endif %}>
@@ -74,7 +74,7 @@ MACROS = """
 {%- endmacro %}
 
 {% macro speedups_table(found) -%}
-{% if found %}<table class="speedups"><tr><th>case</th><th>eager steady (s)</th>
+{% if found %}<table class="speedups"><tr><th>case</th><th>baseline steady (s)</th>
 <th>steady (s)</th><th>speedup</th><th>95% interval</th><th>claim</th></tr>
 {% for s in found %}<tr data-case="{{ s.case.name }}" data-claim="{{ s.claim }}">
 <td>{{ s.case.name }}</td><td class="num">{{ fmt.seconds(s.eager_seconds) }}</td>
@@ -82,7 +82,25 @@ MACROS = """
 <td class="num">{{ fmt.ratio(s.factor) }}</td>
 <td class="num">{{ fmt.ratio_interval(s.interval) }}</td>
 <td>{{ fmt.claim(s.claim) }}</td></tr>{% endfor %}</table>
-{% else %}<p class="muted">No compiled case with an eager baseline in this run.</p>{% endif %}
+{% else %}<p class="muted">No case with its baseline (eager; JAX: jit) in this run.</p>{% endif %}
+{%- endmacro %}
+
+{% macro ladder_block(ladders, rungs, prefix, suffix) -%}
+<p>Each framework's rungs, from the loop people write to what the hardware allows:
+{% for rung, modes in rungs %}<strong>{{ rung }}</strong> ({{ modes | join(", ") }}){{ "; " if not
+loop.last }}{% endfor %}; then the <strong>floor</strong>, the epoch's FLOPs at the machine's
+one-thread GEMM rate. A rung with several modes is represented by its fastest. Each rung is
+compared with the previous rung measured: the ratio of steady times, claimed only when its 95%
+interval excludes 1; compile = epoch 1 beyond steady; break-even = the first epoch count N at
+which the rung's compile + N x steady is no more than the previous rung's compile + N x steady
+("never" when it is not measurably faster).
+{% if not ladders | selectattr("floor_seconds") | list %}The floor is not in these records:
+BENCHMARKS.md gives it for the development machine.{% endif %}</p>
+{% for l in ladders %}<h3 id="ladder-{{ l.device }}">On {{ l.device }}</h3>
+<img id="fig-{{ l.key }}" src="{{ prefix }}{{ l.key }}{{ suffix }}"
+alt="steady and compile time per rung on {{ l.device }}">
+{{ findings_list(l.findings) }}
+{% else %}<p class="muted">No framework has two rungs measured in this run.</p>{% endfor %}
 {%- endmacro %}
 
 {% macro conditions_block(records, noise) -%}
@@ -207,9 +225,11 @@ REPORT = """{% extends "base.html" %}{% import "macros.html" as m with context %
 {% block title %}bench report: {{ s.run.run_id }}{% endblock %}
 {% block body %}
 <h1>Benchmark report: run {{ s.run.run_id }}</h1>
-<p class="muted">One small regression network (California Housing) trained in PyTorch and
-TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at {{ warehouse }}.</p>
+<p class="muted">One small regression network (California Housing) trained in PyTorch,
+TensorFlow and JAX, from the loops people write to whole epochs compiled as one program.
+Generated {{ generated }} from the warehouse at {{ warehouse }}.</p>
 <nav><a href="#findings">Findings</a><a href="#speed">Speed and memory</a>
+<a href="#ladder">Ladder</a>
 <a href="#conditions">Measurement conditions</a>
 <a href="#accuracy">Test error</a><a href="#cases">Training per case</a>
 <a href="#history">History</a>
@@ -219,19 +239,22 @@ TensorFlow, eager and compiled. Generated {{ generated }} from the warehouse at 
 <section id="findings"><h2>Findings</h2>{{ m.findings_list(found) }}</section>
 <section id="speed"><h2>Speed, compile time and memory</h2>
 <p>Steady epoch = median of epochs 2..N (over repeats: the median of the repeats' medians), with
-its 95% interval and CV; compile = epoch 1 beyond steady; speedup = eager steady time of the same
-framework and device / this case's; vs ref = steady / reference workload time (see
+its 95% interval and CV; compile = epoch 1 beyond steady; speedup = steady time of the framework's
+baseline on the same device (eager; for JAX the jitted step) / this case's; vs ref =
+steady / reference workload time (see
 <a href="#conditions">Measurement conditions</a>).</p>
 {{ m.results_table(s.records, speedup, vs_reference) }}
-<h3>Speedup of each compiled mode over eager, with its 95% interval</h3>
+<h3>Speedup of each mode over its baseline, with its 95% interval</h3>
 {{ m.speedups_table(speedups) }}
 <h3>Steady epoch time, compile time apart</h3>
 <img id="fig-timing" src="{{ figures.timing }}" alt="steady epoch and compile time per case">
-<h3>Speedup over eager (bars: 95% interval)</h3>
+<h3>Speedup over the baseline (bars: 95% interval)</h3>
 <img id="fig-speedup" src="{{ figures.speedup }}" alt="speedup over eager">
 <h3>Peak memory against time</h3>
 <img id="fig-memory" src="{{ figures.memory }}" alt="peak memory against steady epoch time">
 </section>
+<section id="ladder"><h2>From what you write to what the hardware allows</h2>
+{{ m.ladder_block(ladders, rungs, "figures/", ".png") }}</section>
 <section id="conditions"><h2>Measurement conditions</h2>
 {{ m.conditions_block(s.records, noise) }}</section>
 <section id="accuracy"><h2>Test error at {{ budgets | join(", ") }} epochs</h2>

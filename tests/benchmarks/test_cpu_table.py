@@ -39,3 +39,14 @@ def test_repeats_table_widths_shrink_and_wall_time_grows_with_repeats() -> None:
     ]  # fmt: skip
     widths = [float(line.split("|")[3].strip().rstrip("%")) for line in lines[1:]]
     assert widths[-1] < widths[0], "five processes pin the median down better than two"
+
+
+def test_with_a_floor_each_case_shows_its_steady_time_in_floors() -> None:
+    records = repeats([0.10, 0.11, 0.105])
+    lines = case_table(records, floor_s=0.0021).splitlines()
+    header = [c.strip() for c in lines[0].split("|")]
+    assert header[3:5] == ["steady s/epoch", "x floor"]
+    assert lines[1].count("|") == lines[0].count("|") == lines[2].count("|")
+    cells = [c.strip() for c in lines[2].split("|")]
+    assert cells[4] == "50.0", "0.105 s / 2.1 ms"
+    assert "x floor" not in case_table(records)

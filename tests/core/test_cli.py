@@ -56,7 +56,8 @@ def test_every_command_has_help_and_is_documented(
     "argv, message",
     [
         (["run", "--framework", "torch", "--mode", "xla"], "unknown torch mode 'xla'"),
-        (["run", "--framework", "jax", "--mode", "eager"], "invalid choice: 'jax'"),
+        (["run", "--framework", "mxnet", "--mode", "eager"], "invalid choice: 'mxnet'"),
+        (["run", "--framework", "jax", "--mode", "eager"], "unknown jax mode 'eager'"),
         (["run", "--framework", "torch", "--mode", "eager", "--epochs", "0"], "at least 1"),
         (["run", "--framework", "torch", "--mode", "eager", "--epochs", "ten"], "not a whole"),
         (["run", "--framework", "torch", "--mode", "eager", "--device", "tpu"], "invalid choice"),

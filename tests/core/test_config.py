@@ -9,16 +9,24 @@ def test_case_name_and_validation() -> None:
     assert Case("torch", "compile-max-autotune", "gpu").name == "torch-compile-max-autotune-gpu"
     with pytest.raises(ValueError, match="choose one of eager, compile"):
         Case("torch", "xla", "cpu")
-    with pytest.raises(ValueError, match="unknown framework 'jax'"):
+    with pytest.raises(ValueError, match="unknown framework 'mxnet'"):
+        Case("mxnet", "eager", "cpu")
+    with pytest.raises(ValueError, match="unknown jax mode 'eager'; choose one of jit, scan"):
         Case("jax", "eager", "cpu")
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
         Case("torch", "eager", "tpu")
 
 
-def test_full_matrix_is_fourteen_cases() -> None:
+def test_full_matrix_is_twenty_eight_cases() -> None:
     cases = all_cases()
-    assert len(cases) == sum(len(m) for m in FRAMEWORK_MODES.values()) * 2 == 14
-    assert len(set(cases)) == 14
+    assert len(cases) == sum(len(m) for m in FRAMEWORK_MODES.values()) * 2 == 28
+    assert len(set(cases)) == 28
+
+
+def test_each_case_has_its_frameworks_baseline() -> None:
+    assert Case("torch", "compile-epoch", "gpu").baseline == Case("torch", "eager", "gpu")
+    assert Case("tensorflow", "keras-fit", "cpu").baseline == Case("tensorflow", "eager", "cpu")
+    assert Case("jax", "scan", "cpu").baseline == Case("jax", "jit", "cpu")
 
 
 def test_filters_combine() -> None:

@@ -109,7 +109,7 @@ def test_default_install_is_cpu_only_and_gpu_requirements_are_cuda_builds() -> N
         if line.strip() and not line.startswith("#")
     ]
     assert "tensorflow-cpu==" in default
-    assert gpu == ["torch==2.13.0", "tensorflow[and-cuda]==2.21.0"]
+    assert gpu == ["torch==2.13.0", "tensorflow[and-cuda]==2.21.0", "jax[cuda13]==0.10.2"]
     dockerfile = (REPO / "docker" / "Dockerfile").read_text()
     assert "requirements-gpu.txt" in dockerfile and "download.pytorch.org/whl/cpu" in dockerfile
 

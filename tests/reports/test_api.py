@@ -10,9 +10,10 @@ import pytest
 
 import bench.reports
 import bench.reports.data
+import bench.reports.ladder
 
 
-@pytest.mark.parametrize("module", [bench.reports, bench.reports.data])
+@pytest.mark.parametrize("module", [bench.reports, bench.reports.data, bench.reports.ladder])
 def test_all_lists_only_what_exists(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     assert names == sorted(names)

@@ -27,7 +27,8 @@ from tests.reports.sample_warehouse import (
 )
 
 SECTIONS = (
-    "findings", "speed", "conditions", "accuracy", "cases", "history", "environment", "validation"
+    "findings", "speed", "ladder", "conditions", "accuracy", "cases", "history", "environment",
+    "validation",
 )  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -50,8 +51,9 @@ def test_figures_are_non_empty_pngs_referenced_relatively(report: tuple[Path, st
     index, html = report
     sources = re.findall(r'<img id="[^"]+" src="([^"]+)"', html)
     ok_cases = 6
-    # timing, speedup, memory; curves of torch-cpu and tensorflow-cpu; history of each case
-    assert len(sources) == 3 + 2 + ok_cases + 1
+    # timing, speedup, memory; the cpu ladder; curves of torch-cpu and tensorflow-cpu; history
+    # of each case
+    assert len(sources) == 3 + 1 + 2 + ok_cases + 1
     for source in sources:
         assert not source.startswith(("/", "http")), source
         png = (index.parent / source).read_bytes()
@@ -72,7 +74,7 @@ def test_results_table_shows_the_warehouse_values(report: tuple[Path, str], samp
     eager = next(r for r in stored if r["framework"] == "tensorflow" and r["mode"] == "eager")
     function = next(r for r in stored if r["framework"] == "tensorflow" and r["mode"] == "function")
     factor = eager["steady_epoch_seconds"] / function["steady_epoch_seconds"]
-    assert rows["tensorflow-function-cpu"]["speedup vs eager"] == fmt.ratio(factor)
+    assert rows["tensorflow-function-cpu"]["speedup vs baseline"] == fmt.ratio(factor)
     assert rows["torch-eager-gpu"]["reason"] == SKIP_REASON
 
 
@@ -140,6 +142,36 @@ def test_findings_state_the_headline_facts(report: tuple[Path, str]) -> None:
     assert re.search(r"tf\.function trains \d+x faster than TensorFlow eager on cpu", html)
     assert "torch.compile max-autotune is slower than PyTorch eager on cpu for this model" in html
     assert "1 case(s) skipped: torch-eager-gpu (no CUDA device on this worker)." in html
+
+
+def test_the_ladder_shows_each_device_with_two_rungs_and_what_each_rung_buys(
+    report: tuple[Path, str],
+) -> None:
+    """The sample has eager and step graphs on cpu (the gpu case was skipped): one ladder."""
+    index, html = report
+    ladder = _section(html, "ladder")
+    assert re.findall(r'<img id="(fig-ladder-[^"]+)" src="([^"]+)"', ladder) == [
+        ("fig-ladder-cpu", "figures/ladder-cpu.png")
+    ]
+    assert (index.parent / "figures" / "ladder-cpu.png").read_bytes().startswith(PNG)
+    found = [" ".join(t.split()) for t in re.findall(r'data-topic="ladder"[^>]*>([^<]+)<', ladder)]
+    assert len(found) == 2  # torch and TensorFlow: eager to step graph
+    assert found[0].startswith(
+        "PyTorch on cpu, eager (PyTorch eager) to step graph (torch.compile, fastest of 2): slower"
+    )
+    # XLA's 3.9 s of compile is repaid by its first epoch: it saves 10 s a steady epoch
+    assert re.match(
+        r"TensorFlow on cpu, eager \(TensorFlow eager\) to step graph \(tf\.function with XLA, "
+        r"fastest of 2\): \d+x faster per steady epoch .*: ahead from the first epoch\.$",
+        found[1],
+    )
+    assert "The floor is not in these records" in " ".join(ladder.split())
+    assert "No framework has two rungs measured" not in ladder
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}">')
+    return html[start : html.index("</section>", start)]
 
 
 def test_history_marks_flags_and_acknowledgements(report: tuple[Path, str], sample: Sample) -> None:
@@ -223,6 +255,10 @@ def test_a_short_run_with_a_failed_case_still_reports(tmp_path: Path) -> None:
     assert failed["reason"] == "loss became NaN at epoch 2"
     # never judged by detection, yet red: the failed record is a blocking reason
     assert 'data-red="true"' in html and "failed torch-compile-cpu status" in html
+    # one rung measured (the compiled case failed): no ladder drawn, and the page says why
+    assert "fig-ladder" not in html
+    assert not (tmp_path / "out" / "figures" / "ladder-cpu.png").exists()
+    assert "No framework has two rungs measured in this run." in html
 
 
 def test_a_report_folder_never_climbs_out_of_the_reports_folder() -> None:

@@ -92,8 +92,11 @@ PAGES: list[Page] = [report_page, dashboard_page]
 
 
 def findings_shown(page: str) -> list[tuple[str, str]]:
-    """(topic, text) of every finding on the page, as a reader sees it."""
-    items = re.findall(r'<li data-topic="([^"]+)"[^>]*>(.*?)</li>', page, re.S)
+    """(topic, text) of every finding in the page's findings list (the first; the ladder's
+    lists come later), as a reader sees it."""
+    first = re.search(r'<ul class="findings">(.*?)</ul>', page, re.S)
+    assert first is not None
+    items = re.findall(r'<li data-topic="([^"]+)"[^>]*>(.*?)</li>', first.group(1), re.S)
     return [(topic, " ".join(html_text.unescape(text).split())) for topic, text in items]
 
 
