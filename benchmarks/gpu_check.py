@@ -1,14 +1,14 @@
-"""The GPU check: every torch GPU mode in its own process, asserted, in one call on a lent GPU.
+"""The GPU check: every checkable mode on the GPU, each in its own process, asserted, in one call.
 
     bash scripts/gpu_check.sh --prepare   # here: build .gpu_check/ (it travels), print the call
-    bash scripts/gpu_check.sh             # on the GPU machine: records + summary.md in $OUT
+    bash scripts/gpu_check.sh             # on the GPU machine: records.jsonl + summary.md in $OUT
     bash scripts/gpu_check.sh --dry-run   # here: the same end to end with the device forced to cpu
 
 This module runs the steps one after another, each in its own process (bench.runner.run_case),
-and writes the records and summary.md, rewritten after every step so that a run cut short still
-brings back what it measured. gpu_check_plan says what runs and what is asserted,
-gpu_check_prepare builds the folder that travels. Nothing here imports torch, SQLAlchemy or
-Airflow (the GPU machine has no SQLAlchemy or Airflow).
+and writes the stored records (one bundle, one record per line) and summary.md, rewritten after
+every step so that a run cut short still brings back what it measured. gpu_check_plan says what
+runs, gpu_check_claims what is asserted, gpu_check_prepare builds the folder that travels.
+Nothing here imports torch, SQLAlchemy or Airflow (the GPU machine has no SQLAlchemy or Airflow).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,15 +31,25 @@ from bench.config import RunSettings
 from bench.measure import MIB
 from bench.records import Record
 from bench.runner import run_case
-from bench.serialize import write_atomic
+from bench.serialize import to_json, write_atomic
+from benchmarks.gpu_check_claims import (
+    SYNC_RATIO_LIMIT,
+    Assertion,
+    assess,
+    graphs,
+    ratio_estimate,
+    sync_rounds,
+)
 from benchmarks.gpu_check_plan import (
     DRY_RUN_LIMITS,
     EPOCHS,
     GPU_LIMITS,
     NOT_CHECKABLE,
-    Assertion,
+    PROBE_CASE,
+    RECORDS,
+    SUMMARY,
+    SYNC_EPOCHS,
     Step,
-    assess,
     plan,
 )
 from benchmarks.gpu_check_prepare import (
@@ -52,8 +63,8 @@ from benchmarks.gpu_check_prepare import (
     prepare,
 )
 
-SUMMARY = "summary.md"
 MIN_CASE_S = 15  # no step starts with less of the budget left
+COMPILE_CACHE_ENV = "TORCHINDUCTOR_CACHE_DIR"
 
 
 class CheckError(Exception):
@@ -70,10 +81,11 @@ class Progress:
     manifest: dict[str, Any]
     started: float
     note: str = ""
+    compile_cache: str = ""  # how the steps share torch's compile cache, for the summary
 
 
 def run_check(*, dry_run: bool, travel_dir: Path, out_dir: Path | None) -> int:
-    """Run every step, assert, write records and summary.md.
+    """Run every step, assert, write records.jsonl and summary.md.
 
     Returns 0 when no claim failed, 1 when one did, 2 when there is no GPU to check.
     """
@@ -90,35 +102,13 @@ def run_check(*, dry_run: bool, travel_dir: Path, out_dir: Path | None) -> int:
     out = out_dir or Path(os.environ.get("OUT") or REPO / "artifacts" / run_id)
     out.mkdir(parents=True, exist_ok=True)
     steps = plan(dry_run=dry_run)
-    limits = DRY_RUN_LIMITS if dry_run else GPU_LIMITS
-    settings = RunSettings.from_env(epochs=EPOCHS, data_home=str(data_home))
     progress = Progress(
         run_id, dry_run, steps, dict.fromkeys(steps), {}, manifest, time.monotonic()
     )
-    print(f"{run_id}: {len(steps)} steps, {EPOCHS} epochs each; output in {out}", flush=True)
-    for number, step in enumerate(steps, start=1):
-        left = limits.budget_s - (time.monotonic() - progress.started)
-        if left < MIN_CASE_S:
-            print(f"[{number}/{len(steps)}] {step.label}: not started, time budget spent")
-            continue
-        timeout = min(limits.case_s, left)
-        began = time.monotonic()
-        step_settings = dataclasses.replace(
-            settings, timeout_seconds=timeout, extra_env=step.hook_env
-        )
-        record = run_case(step.case, step_settings, run_id=run_id, trigger="manual")
-        progress.results[step] = record
-        progress.process_seconds[step] = time.monotonic() - began
-        if not step.probe:
-            record.write(out / f"{step.case.name}.json")
-        print(f"[{number}/{len(steps)}] {_line(step, record, progress)}", flush=True)
-        if not dry_run and number == 1 and record.status == "skipped":
-            progress.note = (
-                f"No GPU here ({record.reason}); nothing else was run. Without a GPU, run "
-                "`bash scripts/gpu_check.sh --dry-run`."
-            )
-            break
-        write_atomic(out / SUMMARY, summary(progress, None))
+    epochs = f"{EPOCHS} epochs each ({SYNC_EPOCHS} in the sync rounds)"
+    print(f"{run_id}: {len(steps)} steps, {epochs}; output in {out}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="gpu-check-inductor-") as shared:
+        _run_steps(progress, out, data_home=data_home, shared_cache=shared)
     assertions = assess(progress.results, dry_run=dry_run)
     text = summary(progress, assertions)
     write_atomic(out / SUMMARY, text)
@@ -126,6 +116,67 @@ def run_check(*, dry_run: bool, travel_dir: Path, out_dir: Path | None) -> int:
     if progress.note:
         return 2
     return 1 if any(a.outcome == "fail" for a in assertions) else 0
+
+
+def _run_steps(progress: Progress, out: Path, *, data_home: Path, shared_cache: str) -> None:
+    """Each step in its own process, in plan order, until the budget is spent; the records and
+    summary.md are rewritten after every step."""
+    limits = DRY_RUN_LIMITS if progress.dry_run else GPU_LIMITS
+    settings = RunSettings.from_env(epochs=EPOCHS, data_home=str(data_home))
+    warm = os.environ.get("BENCH_COMPILE_CACHE")
+    sync_name = next(s.case.name for s in progress.steps if s.shares_cache)
+    progress.compile_cache = (
+        f"warm: BENCH_COMPILE_CACHE ({warm}), shared by every step"
+        if warm
+        else f"cold, one per case, except that {sync_name} and its sync rounds share one (its "
+        "first compile is cold, the rounds' repeats find it warm)"
+    )
+    steps = progress.steps
+    for number, step in enumerate(steps, start=1):
+        left = limits.budget_s - (time.monotonic() - progress.started)
+        if left < MIN_CASE_S:
+            print(f"[{number}/{len(steps)}] {step.label}: not started, time budget spent")
+            continue
+        step_settings = dataclasses.replace(
+            settings,
+            epochs=step.epochs,
+            timeout_seconds=min(limits.case_s, left),
+            extra_env=step_env(step, shared_cache=shared_cache),
+        )
+        began = time.monotonic()
+        record = run_case(step.case, step_settings, run_id=progress.run_id, trigger="manual")
+        progress.results[step] = record
+        progress.process_seconds[step] = time.monotonic() - began
+        if step.stored:
+            write_atomic(out / RECORDS, records_bundle(progress))
+        print(f"[{number}/{len(steps)}] {_line(step, record, progress)}", flush=True)
+        if not progress.dry_run and number == 1 and record.status == "skipped":
+            progress.note = (
+                f"No GPU here ({record.reason}); nothing else was run. Without a GPU, run "
+                "`bash scripts/gpu_check.sh --dry-run`."
+            )
+            return
+        write_atomic(out / SUMMARY, summary(progress, None))
+
+
+def step_env(step: Step, *, shared_cache: str) -> dict[str, str]:
+    """The worker's extra variables: the hooks (set or off), and for the sync probe's mode and
+    its rounds one shared compile cache, so that only its first compile is cold (unless
+    BENCH_COMPILE_CACHE already names one cache for every step)."""
+    env = dict(step.hook_env)
+    if step.shares_cache and not os.environ.get("BENCH_COMPILE_CACHE"):
+        env[COMPILE_CACHE_ENV] = shared_cache
+    return env
+
+
+def records_bundle(progress: Progress) -> str:
+    """records.jsonl: every stored step's record so far, one per line (what `bench ingest`
+    reads); probes and sync-round repeats stay in summary.md."""
+    return "".join(
+        to_json(record.to_dict(), indent=None) + "\n"
+        for step, record in progress.results.items()
+        if step.stored and record is not None
+    )
 
 
 def _line(step: Step, record: Record, progress: Progress) -> str:
@@ -165,7 +216,8 @@ def gpu_driver() -> str:
 
 
 def summary(progress: Progress, assertions: list[Assertion] | None) -> str:
-    """summary.md: verdict, machine, one row per case and probe, every assertion."""
+    """summary.md: verdict, machine, one row per step, the sync rounds, every assertion, and the
+    records kept out of the warehouse."""
     results = progress.results
     done = sum(r is not None for r in results.values())
     if assertions is None:
@@ -179,9 +231,10 @@ def summary(progress: Progress, assertions: list[Assertion] | None) -> str:
     if progress.note:
         lines += [progress.note, ""]
     lines += [
-        f"{EPOCHS} epochs per case, each in its own process (bench.runner.run_case), "
-        f"wall time {wall:.0f} s. `bench ingest` this folder to store the cases as run "
-        f"{progress.run_id}; the probes (check hooks) are kept out of the warehouse.",
+        f"{EPOCHS} epochs per case ({SYNC_EPOCHS} in the sync rounds), each in its own process "
+        f"(bench.runner.run_case), in the order below, wall time {wall:.0f} s. `bench ingest` "
+        f"this folder to store the cases ({RECORDS}) as run {progress.run_id}; the probes and "
+        "the sync rounds' repeats are kept out of the warehouse (below).",
         "",
         "## Machine",
         "",
@@ -189,73 +242,117 @@ def summary(progress: Progress, assertions: list[Assertion] | None) -> str:
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in _machine(progress)),
         "",
-        "## Cases",
+        "## Steps",
         "",
-        "| case | status | epoch 1 s | steady s/epoch | compile s | peak device MiB "
-        "| peak RSS MiB | test MSE | test MAE | compiled graphs | cudagraph skips | process s |",
+        "| step | status | epoch 1 s | steady s/epoch | compile s | peak device MiB "
+        "| peak RSS MiB | test MSE | test MAE | graphs | cudagraph skips | process s |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step in progress.steps:
-        record = results[step]
-        seconds = _num(progress.process_seconds.get(step), 0)
-        if record is None or record.status != "ok":
-            status = "not run" if record is None else f"{record.status}: {record.reason}"
-            lines.append(f"| {step.label} | {_cell(status)} |" + " |" * 10)
-        else:
-            final = record.test_metrics_at(EPOCHS)
-            env = record.environment
-            lines.append(
-                f"| {step.label} | ok | {record.epochs[0].seconds:.3f} "
-                f"| {_num(record.steady_epoch_seconds, 4)} | {_num(record.compile_seconds, 2)} "
-                f"| {_mib(record.peak_device_bytes)} | {_mib(record.peak_rss_bytes)} "
-                f"| {_num(final.test_mse if final else None, 4)} "
-                f"| {_num(final.test_mae if final else None, 4)} "
-                f"| {env.get('compiled_graphs', '-')} | {env.get('cudagraph_skips', '-')} "
-                f"| {seconds} |"
-            )
-    lines += ["", "## Assertions", ""]
+        lines.append(_row(step, results[step], progress.process_seconds.get(step)))
+    lines += ["", *_sync_section(progress), "", "## Assertions", ""]
     if assertions is None:
         lines.append("(written when every step has run)")
     else:
         lines += [f"- **{a.outcome.upper()}** {a.claim}: {a.detail}" for a in assertions]
     lines += ["", "Not checked on this machine:"]
     lines += [f"- {fw}: {why}" for fw, why in NOT_CHECKABLE.items()]
-    probes = [r for s, r in results.items() if s.probe and r is not None]
-    if probes:
-        lines += ["", "## Probe records (not for the warehouse)", "", "```json"]
-        lines += [json.dumps(r.to_dict(), sort_keys=True) for r in probes]
+    extra = [r for s, r in results.items() if not s.stored and r is not None]
+    if extra:
+        lines += ["", "## Probe and repeat records (not for the warehouse)", "", "```json"]
+        lines += [json.dumps(r.to_dict(), sort_keys=True) for r in extra]
         lines.append("```")
     return "\n".join(lines) + "\n"
+
+
+def _row(step: Step, record: Record | None, seconds: float | None) -> str:
+    if record is None or record.status != "ok":
+        status = "not run" if record is None else f"{record.status}: {record.reason}"
+        return f"| {step.label} | {_cell(status)} |" + " |" * 9 + f" {_num(seconds, 0)} |"
+    final = record.test_metrics_at(step.epochs)
+    env = record.environment
+    return (
+        f"| {step.label} | ok | {record.epochs[0].seconds:.3f} "
+        f"| {_num(record.steady_epoch_seconds, 4)} | {_num(record.compile_seconds, 2)} "
+        f"| {_mib(record.peak_device_bytes)} | {_mib(record.peak_rss_bytes)} "
+        f"| {_num(final.test_mse if final else None, 4)} "
+        f"| {_num(final.test_mae if final else None, 4)} "
+        f"| {graphs(step.case, record)} | {env.get('cudagraph_skips', '-')} "
+        f"| {_num(seconds, 0)} |"
+    )
+
+
+def _sync_section(progress: Progress) -> list[str]:
+    """The sync probe's rounds: each side's steady time, the per-round ratio, their median."""
+    rounds = sync_rounds(progress.results)
+    lines = [
+        f"## Sync rounds ({PROBE_CASE['sync'][1]}, with / without the extra synchronize)",
+        "",
+        "| round | first | without s/epoch | with s/epoch | with / without |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.round} | {r.first} | {_num(r.without_s, 4)} | {_num(r.with_s, 4)} "
+        f"| {_num(r.ratio, 3)} |"
+        for r in rounds
+    ]
+    estimate = ratio_estimate(rounds)
+    if estimate is None:
+        lines += ["", "No round has an ok record on both sides yet."]
+    else:
+        interval = (
+            f"95% interval {estimate.low:.3f}-{estimate.high:.3f}"
+            if estimate.has_interval
+            else "no interval (fewer than 2 complete rounds)"
+        )
+        lines += [
+            "",
+            f"Median ratio {estimate.value:.3f} over {estimate.samples} round(s), {interval} "
+            f"(bench.uncertainty.repeats_interval); agreement needs the interval within "
+            f"{1 / SYNC_RATIO_LIMIT:.2f}-{SYNC_RATIO_LIMIT}x.",
+        ]
+    return lines
 
 
 def _machine(progress: Progress) -> list[tuple[str, str]]:
     ok = [r for r in progress.results.values() if r is not None and r.status == "ok"]
     device = [r for r in ok if r.case.device == "gpu"] or ok
-    env = device[0].environment if device else {}
+
+    def env_of(framework: str) -> dict[str, Any]:
+        found = [r for r in device if r.case.framework == framework]
+        return found[0].environment if found else {}
+
+    torch, jax = env_of("torch"), env_of("jax")
     manifest = progress.manifest
     state = "dirty working tree" if manifest.get("dirty") else "clean working tree"
-    cache = os.environ.get("BENCH_COMPILE_CACHE")
-    rows = [
+    return [
         ("GPU (name, driver, memory)", "none (dry run)" if progress.dry_run else gpu_driver()),
-        ("CUDA (torch build)", str(env.get("cuda_version") or "-")),
-        ("torch", str(env.get("framework_version") or "-")),
-        ("Python", str(env.get("python") or "-")),
-        ("CPU", f"{env.get('cpu_model') or '-'}, {env.get('cpu_count') or '-'} cores"),
-        ("threads per case", json.dumps(env.get("threads") or {}, sort_keys=True)),
-        ("host", str(env.get("hostname") or "-")),
+        ("CUDA (torch build)", str(torch.get("cuda_version") or "-")),
+        ("torch", str(torch.get("framework_version") or "-")),
+        ("JAX (jaxlib, optax)", _jax_versions(jax)),
+        ("Python", str(torch.get("python") or jax.get("python") or "-")),
+        ("CPU", f"{torch.get('cpu_model') or '-'}, {torch.get('cpu_count') or '-'} cores"),
+        ("threads per case", json.dumps(torch.get("threads") or {}, sort_keys=True)),
+        ("host", str(torch.get("hostname") or "-")),
         ("commit", f"{manifest.get('commit') or '-'} ({state}, prepared {manifest.get('at')})"),
-        ("compile cache", f"warm ({cache})" if cache else "cold, one per case"),
+        ("compile cache", progress.compile_cache or "-"),
     ]
-    return rows
+
+
+def _jax_versions(env: dict[str, Any]) -> str:
+    if not env:
+        return "-"
+    versions = (env.get(k) for k in ("framework_version", "jaxlib_version", "optax_version"))
+    return "{} ({}, {})".format(*versions)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/gpu_check.sh",
-        description="Every torch GPU mode for 3 epochs, each in its own process, plus torch "
-        "eager on the CPU and two probes (100 MiB device ballast, extra synchronize); asserts "
-        "and writes the records and summary.md. Exit 0: no claim failed; 1: one did; 2: it "
-        "could not start (no prepared folder, no GPU).",
+        description="Every torch and JAX mode on the GPU for 3 epochs, each in its own process, "
+        "plus torch eager on the CPU and two probes (100 MiB device ballast; an extra "
+        "synchronize, in rounds); asserts and writes records.jsonl and summary.md. Exit 0: no "
+        "claim failed; 1: one did; 2: it could not start (no prepared folder, no GPU).",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -277,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        help="folder for the records and summary.md (default: $OUT, else artifacts/RUN_ID)",
+        help="folder for records.jsonl and summary.md (default: $OUT, else artifacts/RUN_ID)",
     )
     parser.add_argument(
         "--data-home",

@@ -20,7 +20,7 @@ from bench.data.loading import resolve_data_home
 from bench.measure import MIB
 from bench.records import utc_now_iso
 from bench.serialize import to_json, write_atomic
-from benchmarks.gpu_check_plan import GPU_LIMITS, MAX_FILES
+from benchmarks.gpu_check_plan import GPU_LIMITS, RECORDS, SUMMARY, plan
 
 REPO = Path(__file__).resolve().parents[1]
 TRAVEL_DIR = ".gpu_check"
@@ -28,10 +28,13 @@ DATA_DIR = "scikit_learn_data"  # passed to the cases as sklearn's data_home
 DATA_FILE = "cal_housing_py3.pkz"
 MANIFEST = "manifest.json"
 TRAVEL_LIMIT_MIB = 64
-RUN_TIMEOUT_S = 420  # the device run's limit: the check's budget plus start-up and margin
+# The device run's limit: the check's budget (480 s), then the kill of a case still running, the
+# summary and the interpreter's start, with a margin; under the 600 s a command may take.
+RUN_TIMEOUT_S = 570
 COMMAND = "bash scripts/gpu_check.sh"
 # What the check's process and bench's worker path import at module level beyond the standard
-# library; the GPU machine has it (and scikit-learn and torch, imported inside each case).
+# library; the GPU machine has it (and scikit-learn, torch, JAX, optax, imported inside each case,
+# and scipy, which the sync rounds' interval imports when it is computed).
 GPU_MACHINE_HAS = frozenset({"numpy"})
 _IMPORTS = """
 import sys
@@ -111,23 +114,40 @@ def _instructions(travel_dir: Path, *, repo: Path, source: Path, manifest: dict[
             f"(from {source.parent})",
             f"  {MANIFEST}  (commit, time, sha256 of the dataset file)",
             "  wheels: none needed (before a case starts the check imports only the standard "
-            "library and numpy; scikit-learn and torch are imported inside each case; the GPU "
-            "machine has all three)",
+            "library and numpy; scikit-learn, torch, JAX and optax are imported inside each "
+            "case, scipy for the sync rounds' interval; the GPU machine has them all)",
             f"What travels: the working tree ({tree_files} files git tracks or does not ignore, "
             f"{tree_bytes / MIB:.1f} MiB) and {carry}, named in carry ({travel_bytes / MIB:.1f} "
             f"MiB): {total_mib:.1f} MiB of the {TRAVEL_LIMIT_MIB} MiB allowed.",
             "Run it on the GPU machine with the device tool's run (paste these arguments):",
             f"  {json.dumps(call)}",
             f"Time limit: timeout_s {RUN_TIMEOUT_S}. The check stops at {GPU_LIMITS.budget_s:.0f} "
-            "s (a case still running then is killed and fails), so it ends in under 6 minutes; "
-            f"the rest is margin. It writes the case records and summary.md into $OUT (at most "
-            f"{MAX_FILES} files).",
+            "s (no step starts later; a case still running then is killed and fails); the rest "
+            f"is margin. It writes {RECORDS} (the cases, one record per line) and {SUMMARY} "
+            "into $OUT: 2 files, however many cases.",
+            *step_table(),
             "Back here, with the folder the files came back to:",
             "  bench ingest FOLDER && bench report --run RUN_ID    # RUN_ID: first line of "
             "summary.md",
             "  then copy the figures into BENCHMARKS.md (section GPU).",
         ]
     )
+
+
+def step_table() -> list[str]:
+    """The GPU steps in the order they run, each with its guessed seconds (no step has run on a
+    GPU yet: guesses, not readings), and their total against the budget."""
+    steps = plan(dry_run=False)
+    total = sum(s.guess_s for s in steps)
+    lines = [
+        f"Steps, in order, with guessed seconds on the H200 (guesses; {len(steps)} processes):"
+    ]
+    lines += [f"  {n:2}. {s.label}  ~{s.guess_s:.0f} s" for n, s in enumerate(steps, start=1)]
+    lines.append(
+        f"  guessed total ~{total:.0f} s of the {GPU_LIMITS.budget_s:.0f} s budget; "
+        "compile-max-autotune runs last (least priority: it may autotune for minutes)"
+    )
+    return lines
 
 
 def run_call(travel_dir: Path, repo: Path) -> dict[str, Any]:

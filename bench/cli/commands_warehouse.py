@@ -7,21 +7,27 @@ bench.warehouse is imported inside the handlers so `bench --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.cli.common import UserError, add_format_option, one_line_errors
 from bench.cli.output import print_rows
 from bench.config import TRIGGERS
 from bench.measure import MIB
 
+if TYPE_CHECKING:
+    from bench.records import Record
+
 # `bench sql`'s bounds: an analyst's query stops after this long, and prints at most this many rows.
 SQL_TIMEOUT_S = 30.0
 SQL_MAX_ROWS = 10_000
+# A bundle of records (the GPU check's records.jsonl): one record, as JSON, per line.
+BUNDLE_SUFFIX = ".jsonl"
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +40,12 @@ def register(subparsers: Any) -> None:
     ingest = subparsers.add_parser(
         "ingest", help="store record files (from `bench run --json` or the spool) in the warehouse"
     )
-    ingest.add_argument("files", nargs="+", metavar="FILE", help="record JSON files or folders")
+    ingest.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="record JSON files, .jsonl bundles (one record per line) or folders of either",
+    )
     ingest.add_argument(
         "--trigger", choices=TRIGGERS, help="run trigger (default: the record's, else cli)"
     )
@@ -138,40 +149,45 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from bench.records import Record
     from bench.warehouse import mask_url, spool_dir, store_record, upgrade, warehouse_url
     from bench.warehouse.engine import short_reason
 
     paths = _record_files(args.files)
     upgrade()  # fail once, before reading anything, when the database is down
     spool = spool_dir().resolve()
-    stored, unspooled, unreadable = 0, 0, 0
+    stored, unspooled = 0, 0
+    bad = {"file": 0, "line": 0}  # what could not be read or stored: files, lines of a bundle
     for path in paths:
-        # A bad file is listed and skipped; every good one is still loaded. A database that
-        # goes away (WarehouseUnavailable) still stops the command.
-        try:
-            record = Record.read(path)
-            store_record(record, trigger=args.trigger)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            print(f"bench ingest: error: {path}: {exc}", file=sys.stderr)
-            unreadable += 1
-            continue
-        except sa.exc.StatementError as exc:
-            if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-                raise  # the database, not the file
-            print(f"bench ingest: error: {path}: {short_reason(exc)}", file=sys.stderr)
-            unreadable += 1
-            continue
-        stored += 1
-        if path.resolve().parent == spool:
+        all_stored = True
+        for where, kind, read in _records_in(path):
+            # A bad file or line is listed and skipped; every good one is still loaded. A
+            # database that goes away (WarehouseUnavailable) still stops the command.
+            try:
+                store_record(read(), trigger=args.trigger)
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                reason = str(exc)
+            except sa.exc.StatementError as exc:
+                if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+                    raise  # the database, not the file
+                reason = short_reason(exc)
+            else:
+                stored += 1
+                continue
+            print(f"bench ingest: error: {where}: {reason}", file=sys.stderr)
+            bad[kind] += 1
+            all_stored = False
+        if all_stored and path.resolve().parent == spool:
             path.unlink()
             unspooled += 1
     note = f" ({unspooled} removed from the spool)" if unspooled else ""
     print(f"stored {stored} record(s) in {mask_url(warehouse_url())}{note}")
-    if unreadable:
+    if any(bad.values()):
+        parts = [f"{bad['file']} file(s)"] if bad["file"] else []
+        if bad["line"]:
+            parts.append(f"{bad['line']} line(s) of {BUNDLE_SUFFIX} bundles")
+        what = " and ".join(parts)
         raise UserError(
-            f"{unreadable} file(s) could not be read or stored as records (listed above); "
-            "the others were stored"
+            f"{what} could not be read or stored as records (listed above); the others were stored"
         )
     return 0
 
@@ -181,12 +197,47 @@ def _record_files(names: Sequence[str]) -> list[Path]:
     for name in names:
         path = Path(name)
         if path.is_dir():
-            paths.extend(sorted(path.glob("*.json")))
+            paths.extend(sorted([*path.glob("*.json"), *path.glob(f"*{BUNDLE_SUFFIX}")]))
         elif path.exists():
             paths.append(path)
         else:
             raise UserError(f"no such file: {name}")
     return paths
+
+
+def _records_in(path: Path) -> Iterator[tuple[str, str, Callable[[], Record]]]:
+    """(where, "file" or "line", read) for each record in a file: the file itself, or each line
+    of a bundle (where: `path:N`; blank lines skipped). A bundle that cannot be read is one bad
+    file."""
+    from bench.records import Record
+
+    if path.suffix != BUNDLE_SUFFIX:
+        yield str(path), "file", functools.partial(Record.read, path)
+        return
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        yield str(path), "file", functools.partial(_raise, exc)
+        return
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield f"{path}:{number}", "line", functools.partial(_record_from_line, line)
+
+
+def _record_from_line(line: str) -> Record:
+    from bench.records import Record
+
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"not a bench record: a JSON {type(data).__name__}, not an object")
+    return Record.from_dict(data)
+
+
+def _raise(exc: Exception) -> Record:
+    raise exc
 
 
 SUMMARY_COLUMNS = [
