@@ -8,6 +8,7 @@ the GPU check's hooks (bench.frameworks.base.CheckHooks).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ DEVICES: tuple[str, ...] = ("cpu", "gpu")
 TRIGGERS: tuple[str, ...] = ("scheduled", "manual", "cli")
 # Epochs after which the test set is evaluated: the published protocol's budgets.
 EVAL_BUDGETS: tuple[int, ...] = (10, 20, 30)
+# numpy's and TensorFlow's seeds are unsigned 32-bit.
+MAX_SEED = 2**32 - 1
+# A week: longer is a typo, and threading.Timer rejects huge timeouts mid-run.
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, order=True)
@@ -127,22 +132,73 @@ class RunSettings:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.threads < 1:
-            raise ValueError(f"threads must be at least 1, got {self.threads}")
+        check_threads(self.threads)
+        check_seed(self.seed)
+        check_timeout(self.timeout_seconds)
 
     @classmethod
     def from_env(cls, **overrides: object) -> RunSettings:
-        """Defaults, then BENCH_* variables, then explicit overrides (None means 'not given')."""
+        """Defaults, then BENCH_* variables, then explicit overrides (None means 'not given').
+
+        A variable out of range is a ValueError naming it and its range, before anything runs.
+        """
         env = os.environ
         values: dict[str, object] = {}
         if env.get("BENCH_DATA_HOME"):
             values["data_home"] = env["BENCH_DATA_HOME"]
         if env.get("BENCH_THREADS"):
-            values["threads"] = int(env["BENCH_THREADS"])
+            values["threads"] = check_threads(env["BENCH_THREADS"], name="BENCH_THREADS")
         if env.get("BENCH_CASE_TIMEOUT"):
-            values["timeout_seconds"] = float(env["BENCH_CASE_TIMEOUT"])
+            values["timeout_seconds"] = check_timeout(
+                env["BENCH_CASE_TIMEOUT"], name="BENCH_CASE_TIMEOUT"
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def check_seed(value: object, *, name: str = "seed") -> int:
+    """The seed as an int (from an int or its text), or ValueError naming `name` and the range."""
+    seed = _whole(value)
+    if seed is None or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_SEED}, got {value!r}")
+    return seed
+
+
+def check_threads(value: object, *, name: str = "threads") -> int:
+    """The thread count as an int, or ValueError naming `name` and the range."""
+    threads = _whole(value)
+    if threads is None or threads < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return threads
+
+
+def check_timeout(value: object, *, name: str = "timeout_seconds") -> float:
+    """The case timeout in seconds, or ValueError naming `name` and the range (nan, inf and
+    anything <= 0 would fail or never end every case)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:  # nan, inf fail too
+        raise ValueError(
+            f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS} "
+            f"(7 days), got {value!r}"
+        )
+    return seconds
+
+
+def _whole(value: object) -> int | None:
+    """An int, or the int a text spells; None for anything else (bools, floats, words)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def state_dir() -> Path:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.config import Case, RunSettings, all_cases
+
+if TYPE_CHECKING:
+    from bench.records import Record
 
 __all__ = [
     "CaseFailed",
     "DatasetInvalid",
+    "NotStored",
     "RunFailed",
     "judge_run",
     "pool_for",
@@ -38,6 +42,10 @@ class DatasetInvalid(RuntimeError):
 
 class CaseFailed(RuntimeError):
     """A case ended `failed`; its record is already stored, a retry replaces it."""
+
+
+class NotStored(RuntimeError):
+    """The warehouse did not take a trained record; the message says why and where it is kept."""
 
 
 class RunFailed(RuntimeError):
@@ -134,13 +142,12 @@ def train_and_store(
     url: str | None = None,
 ) -> dict[str, Any]:
     """Train one repeat of a case in its own process, upsert it and the case's summary; raise
-    CaseFailed if it failed.
+    CaseFailed if it failed, NotStored (the record kept in the spool) if the warehouse refused it.
 
     Returns a small summary for XCom. A skipped case (e.g. no GPU on this worker) is a success.
     """
     from bench.records import check_run_id
     from bench.runner import run_case
-    from bench.warehouse import store_record
 
     check_run_id(run_id)  # before training: a result that cannot be stored is lost work
     selected = Case(case["framework"], case["mode"], case["device"])
@@ -162,7 +169,7 @@ def train_and_store(
         repeat=repeat,
         repeats=repeats,
     )
-    store_record(record, url=url, trigger=trigger)
+    _store_or_keep(record, url=url, trigger=trigger)
     summary = {
         "case": selected.name,
         "repeat": repeat,
@@ -187,6 +194,28 @@ def train_and_store(
             f"{selected.name} failed: {record.reason}; its result is stored and a retry replaces it"
         )
     return summary
+
+
+def _store_or_keep(record: Record, *, url: str | None, trigger: str) -> None:
+    """Store the record; on any failure keep it (the spool, else this task's log) and raise
+    NotStored, one line saying why and where it is kept."""
+    from bench.warehouse import spool_dir, spool_record
+    from bench.warehouse.store import try_store
+
+    reason = try_store(record, url=url, trigger=trigger)
+    if reason is None:
+        return
+    label = f"{record.case.name} repeat {record.repeat}/{record.repeats}"
+    try:
+        path = spool_record(record)
+        where = f"kept in {path}; load it later with `bench ingest {path.parent}`"
+    except OSError as exc:
+        log.error("record of %s, kept only here: %s", label, record.to_json())  # last resort
+        where = (
+            f"the spool {spool_dir()} cannot be written either ({exc.strerror or exc}); "
+            "the record's JSON is in this task's log"
+        )
+    raise NotStored(f"{label} not stored: {reason}; {where}")
 
 
 def summarize_run(

@@ -7,9 +7,20 @@ import sys
 from pathlib import Path
 
 from bench.cli.common import UserError
+from bench.cli.keeping import Keeper
 from bench.cli.tables import print_comparison
 from bench.conditions import CoresError, cpu_case_cores
-from bench.config import DEVICES, FRAMEWORK_MODES, TRIGGERS, Case, RunSettings, all_cases
+from bench.config import (
+    DEVICES,
+    FRAMEWORK_MODES,
+    MAX_SEED,
+    TRIGGERS,
+    Case,
+    RunSettings,
+    all_cases,
+    check_seed,
+)
+from bench.data.validation import DATA_VALIDATION_KEY
 from bench.records import Record, check_run_id
 from bench.repeats import summaries
 from bench.runner import new_run_id, run_case, run_matrix
@@ -75,14 +86,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        return check_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--epochs", type=_positive_int, default=30, help="epoch budget (default: 30, "
         "which also yields the 10 and 20 epoch test metrics)"
     )  # fmt: skip
     parser.add_argument(
-        "--seed", type=int, default=42, help="split, init and shuffle seed (default 42)"
-    )
+        "--seed", type=_seed, default=42,
+        help=f"split, init and shuffle seed, 0 to {MAX_SEED} (default 42)",
+    )  # fmt: skip
     parser.add_argument(
         "--threads", type=_positive_int, default=None,
         help="intra-op threads per case (default: BENCH_THREADS or 1)",
@@ -93,6 +112,10 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-store", action="store_true", help="do not write the record to the warehouse"
     )
+    parser.add_argument(
+        "--allow-invalid-data", action="store_true",
+        help="train even when the dataset fails validation (the record says so)",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -102,7 +125,7 @@ def _settings(args: argparse.Namespace) -> RunSettings:
             epochs=args.epochs, seed=args.seed, threads=args.threads, data_home=args.data_home
         )
     except ValueError as exc:
-        raise UserError(f"{exc}; check BENCH_THREADS / BENCH_CASE_TIMEOUT", exit_code=2) from exc
+        raise UserError(str(exc), exit_code=2) from exc  # names the variable and its range
     try:
         cpu_case_cores(settings.threads)
     except CoresError as exc:
@@ -116,6 +139,29 @@ def _run_id(args: argparse.Namespace) -> str:
         return new_run_id() if args.run_id is None else check_run_id(args.run_id)
     except ValueError as exc:
         raise UserError(str(exc), exit_code=2) from exc
+
+
+def _check_data(settings: RunSettings, *, allow_invalid: bool) -> str:
+    """Validate the data once, here, before any case trains; the verdict each record carries."""
+    from bench.data.loading import DatasetUnavailable
+    from bench.data.validation import summarize_failures, validate_dataset, validation_verdict
+
+    try:
+        report = validate_dataset(data_home=settings.data_home)
+    except DatasetUnavailable as exc:
+        raise UserError(str(exc), exit_code=2) from exc
+    if report.success:
+        return validation_verdict(report)
+    failed = summarize_failures(report)
+    if not allow_invalid:
+        home = f" --data-home {settings.data_home}" if settings.data_home else ""
+        raise UserError(
+            f"the dataset failed validation: {failed}; fix the data (`bench validate{home}` "
+            "shows every failure) or pass --allow-invalid-data to train on it anyway",
+            exit_code=2,
+        )
+    print(f"bench: warning: training anyway (--allow-invalid-data): {failed}", file=sys.stderr)
+    return f"{validation_verdict(report)} (trained anyway: --allow-invalid-data)"
 
 
 def _progress(case: Case, epochs: int, quiet: bool) -> tuple[EpochCallback | None, object]:
@@ -140,19 +186,20 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(str(exc), exit_code=2) from exc
     settings = _settings(args)
     run_id = _run_id(args)
+    data_validation = _check_data(settings, allow_invalid=args.allow_invalid_data)
     on_epoch, bar = _progress(case, settings.epochs, args.quiet)
     record = run_case(case, settings, run_id=run_id, trigger=args.trigger, on_epoch=on_epoch)
+    record.environment[DATA_VALIDATION_KEY] = data_validation
     if bar is not None:
         bar.close()  # type: ignore[attr-defined]
+    keeper = Keeper(store=not args.no_store)
+    keeper.keep(record, args.json)  # first: nothing after training may lose the record
     from bench.cli.tables import print_epoch_table, print_summary
 
     print_epoch_table(record)
     print_summary(record)
-    if args.json:
-        record.write(args.json)
-        print(f"record written to {args.json}")
-    stored = _store([record], args)
-    return 1 if record.status == "failed" or not stored else 0
+    keeper.report()
+    return 1 if record.status == "failed" else 0
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -164,7 +211,9 @@ def _matrix(args: argparse.Namespace) -> int:
         raise UserError("no case matches these --framework/--mode/--device filters", exit_code=2)
     settings = _settings(args)
     run_id = _run_id(args)
+    data_validation = _check_data(settings, allow_invalid=args.allow_invalid_data)
     bars: list[object] = []
+    keeper = Keeper(store=not args.no_store)
 
     def start(case: Case) -> EpochCallback | None:
         on_epoch, bar = _progress(case, settings.epochs, args.quiet)
@@ -172,6 +221,7 @@ def _matrix(args: argparse.Namespace) -> int:
         return on_epoch
 
     def end(record: Record) -> None:
+        record.environment[DATA_VALIDATION_KEY] = data_validation
         bar = bars.pop() if bars else None
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]
@@ -183,9 +233,9 @@ def _matrix(args: argparse.Namespace) -> int:
         if record.noisy:
             line += f", noisy: {record.noisy}"
         print(line + (f" ({record.reason})" if record.reason else ""), file=sys.stderr)
-        if args.json_dir:
-            suffix = f"-r{record.repeat}" if args.repeats > 1 else ""
-            record.write(args.json_dir / f"{record.case.name}{suffix}.json")
+        suffix = f"-r{record.repeat}" if args.repeats > 1 else ""
+        path = args.json_dir / f"{record.case.name}{suffix}.json" if args.json_dir else None
+        keeper.keep(record, path)  # as each case ends: a later failure cannot lose it
 
     print(
         f"run {run_id}: {len(cases)} case(s) x {args.repeats} repeat(s), "
@@ -202,38 +252,5 @@ def _matrix(args: argparse.Namespace) -> int:
         repeats=args.repeats,
     )
     print_comparison(summaries(records))
-    stored = _store(records, args)
-    failed = any(r.status == "failed" for r in records)
-    return 1 if failed or not stored else 0
-
-
-def _store(records: list[Record], args: argparse.Namespace) -> bool:
-    """Write records to the warehouse; when it is unreachable keep them on disk, say how to load."""
-    if args.no_store:
-        return True
-    from bench.warehouse import (
-        WarehouseUnavailable,
-        mask_url,
-        spool_record,
-        store_record,
-        warehouse_url,
-    )
-
-    error: WarehouseUnavailable | None = None
-    kept: list[Path] = []
-    for record in records:
-        try:
-            store_record(record)
-        except WarehouseUnavailable as exc:
-            error = exc
-            kept.append(spool_record(record))
-    if error is not None:
-        print(f"bench: error: {error}", file=sys.stderr)
-        print(
-            f"bench: {len(kept)} record(s) kept in {kept[0].parent}; load them later with "
-            f"`bench ingest {kept[0].parent}`",
-            file=sys.stderr,
-        )
-        return False
-    print(f"stored in the warehouse: {mask_url(warehouse_url())}")
-    return True
+    keeper.report()
+    return 1 if any(r.status == "failed" for r in records) else 0

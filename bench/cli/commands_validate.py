@@ -14,8 +14,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check the California Housing data with Great Expectations",
-        description="Validate the dataset (columns, dtypes, nulls, row count, value ranges, "
-        "duplicates). Exit 0 when every expectation passes, 1 when any fails.",
+        description="Validate the dataset (columns, dtypes, nulls, row count, finite value "
+        "ranges, duplicates, income-value correlation). Exit 0 when every expectation passes, "
+        "1 when any fails. `bench run` and `bench matrix` run the same checks before training.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--csv", metavar="PATH", help="validate this CSV export instead")

@@ -27,6 +27,7 @@ FEATURES: tuple[str, ...] = (
 )
 TARGET = "MedHouseVal"
 N_ROWS = 20_640
+CACHE_FILE = "cal_housing_py3.pkz"  # what sklearn names its cache in data_home
 
 
 class DatasetUnavailable(RuntimeError):
@@ -75,26 +76,46 @@ def resolve_data_home(data_home: str | os.PathLike[str] | None = None) -> str | 
 
 def load_dataset(data_home: str | os.PathLike[str] | None = None) -> Dataset:
     """California Housing exactly as sklearn returns it (downloads once when online)."""
-    from sklearn.datasets import fetch_california_housing
+    from sklearn.datasets import fetch_california_housing, get_data_home
 
     home = resolve_data_home(data_home)
     if home is not None and not Path(home).is_dir():
         raise DatasetUnavailable(
             f"data directory {home} does not exist; set BENCH_DATA_HOME to a folder holding "
-            "sklearn's cal_housing_py3.pkz (or to an empty folder to download it)"
+            f"sklearn's {CACHE_FILE} (or to an empty folder to download it)"
         )
     try:
         bunch = fetch_california_housing(data_home=home)
-    except OSError as exc:  # URLError and friends: offline with no cache
-        where = home or "sklearn's default data home"
+    except Exception as exc:
+        cache = Path(get_data_home(home)) / CACHE_FILE
+        if cache.is_file():  # a half-written or foreign file fails in joblib or numpy, many ways
+            raise _unreadable_cache(cache, exc) from exc
+        if not isinstance(exc, OSError):
+            raise
+        where = home or "sklearn's default data home"  # URLError and friends: offline, no cache
         raise DatasetUnavailable(
             f"California Housing is not cached in {where} and could not be downloaded "
             f"({exc.__class__.__name__}); set BENCH_DATA_HOME to a folder with "
-            "cal_housing_py3.pkz (e.g. ../shared/data/scikit_learn_data)"
+            f"{CACHE_FILE} (e.g. ../shared/data/scikit_learn_data)"
         ) from exc
     features = np.asarray(bunch.data, dtype=np.float64)
     target = np.asarray(bunch.target, dtype=np.float64)
     return Dataset(features=features, target=target, sha256=fingerprint(features, target))
+
+
+def _unreadable_cache(cache: Path, exc: Exception) -> DatasetUnavailable:
+    """One line naming the cache, what went wrong and the fix."""
+    if isinstance(exc, PermissionError):
+        return DatasetUnavailable(
+            f"cannot read the dataset cache {cache} (permission denied); make it readable "
+            "or set BENCH_DATA_HOME to another folder"
+        )
+    message = " ".join(str(exc).split())[:200]
+    reason = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return DatasetUnavailable(
+        f"the dataset cache {cache} is corrupt ({reason}); delete it so it is downloaded "
+        f"again, or replace it with a good {CACHE_FILE} (e.g. ../shared/data/scikit_learn_data)"
+    )
 
 
 def split_dataset(

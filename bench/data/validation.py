@@ -1,4 +1,6 @@
-"""Great Expectations checks that the California Housing frame is the data the benchmark expects.
+"""Great Expectations checks that the California Housing frame is the data the benchmark expects,
+plus one check of bench's own that GX lacks: income and house value still correlate (a shuffled
+target keeps every column's values and fails only there). Callers gate training on the report.
 
 Great Expectations and pandas are imported inside functions: Airflow parses DAG files that import
 bench modules, and `import great_expectations` alone takes seconds.
@@ -7,6 +9,8 @@ bench modules, and `import great_expectations` alone takes seconds.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +30,17 @@ from bench.serialize import json_safe
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "RANGES", "format_report", "validate_dataset", "validate_frame"]
+__all__ = [
+    "COLUMNS",
+    "DATA_VALIDATION_KEY",
+    "RANGES",
+    "TARGET_RELATION",
+    "format_report",
+    "summarize_failures",
+    "validate_dataset",
+    "validate_frame",
+    "validation_verdict",
+]
 
 COLUMNS: tuple[str, ...] = (*FEATURES, TARGET)
 FLOAT_DTYPES: tuple[str, ...] = ("float64", "float32")
@@ -37,27 +51,52 @@ EXAMPLES_PER_FAILURE = 5
 
 @dataclass(frozen=True)
 class Range:
-    """Plausible values of one column; `strict_min` excludes the minimum itself."""
+    """Plausible values of one column; `strict_min` excludes the minimum itself. Both bounds are
+    finite, so the range check also rejects +-inf and absurd magnitudes such as 1e300."""
 
-    min_value: float | None
-    max_value: float | None = None
+    min_value: float
+    max_value: float
     strict_min: bool = False
 
 
-# Physical limits with a little slack around the real data (see shared/data/README.md):
+# Physical limits with slack around the real data (see shared/data/README.md):
 # California spans ~32.5-42.0 N and ~124.5-114.0 W; HouseAge and MedHouseVal are censored
-# at 52 years and 5.00001 (x 100,000 USD); MedInc is top-coded at 15.0001.
+# at 52 years and 5.00001 (x 100,000 USD); MedInc is top-coded at 15.0001. The per-household
+# averages have long real tails (resorts, dormitories, prisons: AveRooms 142, AveBedrms 34,
+# AveOccup 1243), so their caps sit 7-8x above the real maxima; Population caps at ~3x the
+# largest real block group (35,682; census block groups aim at 600-3,000 people).
 RANGES: dict[str, Range] = {
     "MedInc": Range(0.0, 15.1, strict_min=True),
     "HouseAge": Range(1.0, 52.0),
-    "AveRooms": Range(0.0, strict_min=True),
-    "AveBedrms": Range(0.0, strict_min=True),
-    "Population": Range(0.0, strict_min=True),
-    "AveOccup": Range(0.0, strict_min=True),
+    "AveRooms": Range(0.0, 1_000.0, strict_min=True),
+    "AveBedrms": Range(0.0, 250.0, strict_min=True),
+    "Population": Range(0.0, 100_000.0, strict_min=True),
+    "AveOccup": Range(0.0, 10_000.0, strict_min=True),
     "Latitude": Range(32.5, 42.0),
     "Longitude": Range(-124.5, -114.0),
     "MedHouseVal": Range(0.14, 5.01),
 }
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`column` must correlate (Pearson) with `other` at least `min_r`: rows still belong
+    together. Great Expectations has no correlation expectation, so bench checks this itself."""
+
+    column: str
+    other: str
+    min_r: float
+    real_r: float  # what the real data gives, for the failure text
+
+
+# Income predicts house value: r = 0.69 in the real data, while permuting MedHouseVal across rows
+# gives r = 0 +- 0.007 (1/sqrt(20640)). 0.3 sits over 40 standard errors above a shuffle and 0.39
+# below the real value; shuffling a share s of the rows gives about 0.69 x (1 - s), so any
+# shuffle of more than ~55% of the rows fails.
+TARGET_RELATION = Relation(TARGET, "MedInc", min_r=0.3, real_r=0.69)
+RELATION_EXPECTATION = "expect_column_pair_correlation_to_be_at_least"
+# The key of Record.environment that says whether the data a case trained on passed validation.
+DATA_VALIDATION_KEY = "data_validation"
 
 
 def validate_dataset(
@@ -110,15 +149,61 @@ def validate_frame(
         key=lambda r: order.get(_key(r.expectation_config.type, r.expectation_config.kwargs), -1)
     )
     columns = {str(c) for c in frame.columns}
-    statistics = dict(result.statistics)
+    failures = [_failure(r, columns) for r in failed]
+    relation = _check_relation(frame, TARGET_RELATION)
+    if relation is not None:
+        failures.append(relation)
+    statistics = _count_check(dict(result.statistics), passed=relation is None)
     statistics["row_count"] = len(frame)
     return ValidationReport(
-        success=bool(result.success),
+        success=bool(result.success) and relation is None,
         statistics=json_safe(statistics),
-        failures=[_failure(r, columns) for r in failed],
+        failures=failures,
         dataset_sha256=dataset_sha256,
         source=source,
     )
+
+
+def _check_relation(frame: pd.DataFrame, relation: Relation) -> ValidationFailure | None:
+    """None when the columns correlate enough. Rows that a range check rejects (NaN, inf, 1e300)
+    are left out: they fail there, and would only turn the correlation into NaN here."""
+    import numpy as np
+    import pandas as pd
+
+    def failed(detail: str) -> ValidationFailure:
+        return ValidationFailure(RELATION_EXPECTATION, relation.column, None, [], detail)
+
+    columns = [relation.column, relation.other]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        return failed(_missing_detail(missing))
+    values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    low = np.array([RANGES[c].min_value for c in columns])
+    high = np.array([RANGES[c].max_value for c in columns])
+    values = values[((values >= low) & (values <= high)).all(axis=1)]
+    if len(values) < 3:
+        return failed(f"could not evaluate: fewer than 3 rows in range in {' and '.join(columns)}")
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column gives NaN: fails
+        r = float(np.corrcoef(values.T)[0, 1])
+    if r >= relation.min_r:
+        return None
+    return failed(
+        f"correlation with {relation.other} is {r:.2f}, expected at least {relation.min_r:g} "
+        f"({relation.real_r:g} in the real data; about 0 when rows are shuffled)"
+    )
+
+
+def _count_check(statistics: dict[str, Any], *, passed: bool) -> dict[str, Any]:
+    """GX's counts, plus one check bench ran itself."""
+    evaluated = int(statistics.get("evaluated_expectations") or 0) + 1
+    successful = int(statistics.get("successful_expectations") or 0) + int(passed)
+    statistics.update(
+        evaluated_expectations=evaluated,
+        successful_expectations=successful,
+        unsuccessful_expectations=evaluated - successful,
+        success_percent=100.0 * successful / evaluated,
+    )
+    return statistics
 
 
 def format_report(report: ValidationReport) -> str:
@@ -133,15 +218,29 @@ def format_report(report: ValidationReport) -> str:
         f"FAILED: {len(report.failures)} of {evaluated} expectations failed "
         f"on {rows} rows ({report.source}{sha})"
     ]
-    for failure in report.failures:
-        where = failure.column or "(table)"
-        count = (
-            "" if failure.unexpected_count is None else f", {failure.unexpected_count} unexpected"
-        )
-        detail = f": {failure.detail}" if failure.detail else ""
-        examples = f"; e.g. {_shorten(repr(failure.examples))}" if failure.examples else ""
-        lines.append(f"  {where}: {failure.expectation}{count}{detail}{examples}")
+    lines += [f"  {_failure_line(failure, examples=True)}" for failure in report.failures]
     return "\n".join(lines)
+
+
+def summarize_failures(report: ValidationReport, *, limit: int = 3) -> str:
+    """The failures on one line (the first `limit`, then how many more): for errors and records."""
+    parts = [_failure_line(f, examples=False) for f in report.failures[:limit]]
+    if len(report.failures) > limit:
+        parts.append(f"and {len(report.failures) - limit} more")
+    return "; ".join(parts)
+
+
+def validation_verdict(report: ValidationReport) -> str:
+    """What a record says about its data under DATA_VALIDATION_KEY: `passed` or `failed: ...`."""
+    return "passed" if report.success else f"failed: {summarize_failures(report)}"
+
+
+def _failure_line(failure: ValidationFailure, *, examples: bool) -> str:
+    where = failure.column or "(table)"
+    count = "" if failure.unexpected_count is None else f", {failure.unexpected_count} unexpected"
+    detail = f": {failure.detail}" if failure.detail else ""
+    shown = f"; e.g. {_shorten(repr(failure.examples))}" if examples and failure.examples else ""
+    return f"{where}: {failure.expectation}{count}{detail}{shown}"
 
 
 def _shorten(text: str, limit: int = 160) -> str:
@@ -205,10 +304,8 @@ def _failure(result: Any, columns: set[str]) -> ValidationFailure:
         c for c in kwargs.get("column_list") or [column] if c is not None and c not in columns
     ]
     detail: str | None
-    if len(missing) == 1:
-        detail = f"column {missing[0]} is missing"
-    elif missing:
-        detail = f"columns {', '.join(missing)} are missing"
+    if missing:
+        detail = _missing_detail(missing)
     elif _raised(result.exception_info):
         detail = f"could not evaluate: {_exception_message(result.exception_info)}"
     else:
@@ -219,9 +316,22 @@ def _failure(result: Any, columns: set[str]) -> ValidationFailure:
         expectation=config.type,
         column=column,
         unexpected_count=None if count is None else int(count),
-        examples=_distinct(json_safe(list(examples)))[:EXAMPLES_PER_FAILURE],
+        examples=_distinct(json_safe([_shown(v) for v in examples]))[:EXAMPLES_PER_FAILURE],
         detail=detail,
     )
+
+
+def _missing_detail(missing: list[str]) -> str:
+    if len(missing) == 1:
+        return f"column {missing[0]} is missing"
+    return f"columns {', '.join(missing)} are missing"
+
+
+def _shown(value: Any) -> Any:
+    """Infinities as text: json_safe would turn them into null, which reads as a missing value."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isinf(value):
+        return "inf" if float(value) > 0 else "-inf"
+    return value
 
 
 def _describe(

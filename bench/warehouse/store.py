@@ -24,7 +24,15 @@ from bench.config import EVAL_BUDGETS, TRIGGERS, state_dir
 from bench.records import Acknowledgement, Flag, Record, ValidationReport, check_run_id
 from bench.repeats import summarize
 from bench.serialize import finite, json_safe
-from bench.warehouse.engine import NotFound, WarehouseUnavailable, connect, get_engine
+from bench.warehouse.engine import (
+    NotFound,
+    WarehouseError,
+    connect,
+    get_engine,
+    mask_url,
+    short_reason,
+    warehouse_url,
+)
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.models import (
     ACKNOWLEDGEMENTS,
@@ -41,6 +49,8 @@ runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
 RESULT_KEY = ("run_id", "framework", "mode", "device")
 REPEAT_KEY = (*RESULT_KEY, "repeat")
 FLAG_KEY = ("run_id", "framework", "mode", "device", "metric")
+# Spool file names stay well under the 255-byte limit of a file name, whatever the run id.
+MAX_SPOOL_NAME = 200
 
 
 def store_record(record: Record, *, url: str | None = None, trigger: str | None = None) -> None:
@@ -291,27 +301,45 @@ def spool_dir() -> Path:
     return state_dir() / "spool"
 
 
-def store_or_spool(record: Record, *, url: str | None = None) -> Path | None:
-    """Store the record; if the warehouse is unreachable, keep its JSON in the spool instead.
+def try_store(record: Record, *, url: str | None = None, trigger: str | None = None) -> str | None:
+    """store_record that reports instead of raising: None when stored, else why not in one line.
 
-    Returns None when stored, else the spooled file (callers tell the user). Prints nothing.
+    Any failure counts (database down, a corrupt or newer schema, a value it refuses, a full
+    disk): the caller keeps the record. Nothing of it was stored (one transaction).
     """
     try:
-        store_record(record, url=url)
-    except WarehouseUnavailable:
-        return spool_record(record)
+        store_record(record, url=url, trigger=trigger)
+    except WarehouseError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - whatever it was, the record must be kept
+        where = mask_url(url or warehouse_url())
+        kind = "" if isinstance(exc, sa.exc.SQLAlchemyError) else f"{type(exc).__name__}: "
+        return f"cannot store in the warehouse at {where}: {kind}{short_reason(exc)}"
     return None
+
+
+def store_or_spool(
+    record: Record, *, url: str | None = None, trigger: str | None = None
+) -> Path | None:
+    """Store the record; if that fails for any reason (try_store), keep its JSON in the spool.
+
+    Returns None when stored, else the spooled file (callers tell the user). Prints nothing;
+    OSError when the spool cannot be written either.
+    """
+    return None if try_store(record, url=url, trigger=trigger) is None else spool_record(record)
 
 
 def spool_record(record: Record) -> Path:
     """Keep the record's JSON in the spool folder (as `<run id>-<case>[-r<repeat>].json`) for
-    `bench ingest`; repeats of one case get one file each. A run id changed to be a file name
-    gets a hash of the original, so `a:b` and `a/b` never share a file."""
+    `bench ingest`; repeats of one case get one file each. A run id changed or shortened to be
+    a file name gets a hash of the original, so `a:b` and `a/b` never share a file."""
     suffix = f"-r{record.repeat}" if record.repeats > 1 else ""
-    raw = f"{record.run_id}-{record.case.name}{suffix}"
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)
-    if name != raw:
-        name += "-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
+    tail = f"-{record.case.name}{suffix}"
+    run = re.sub(r"[^A-Za-z0-9._-]+", "_", record.run_id)
+    name = run + tail
+    if run != record.run_id or len(name) > MAX_SPOOL_NAME:
+        digest = hashlib.sha256(f"{record.run_id}{tail}".encode()).hexdigest()[:8]
+        name = f"{run[: MAX_SPOOL_NAME - len(tail)]}{tail}-{digest}"
     return record.write(spool_dir() / f"{name}.json")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.data.loading import (
+    CACHE_FILE,
     FEATURES,
     N_ROWS,
     TARGET,
@@ -111,3 +113,24 @@ def test_empty_data_home_offline_is_unavailable(
     with pytest.raises(DatasetUnavailable, match="BENCH_DATA_HOME"):
         load_dataset(tmp_path)
     assert no_network, "the download was expected to try the network"
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda good: b"this is not a joblib file\n" * 40,
+        lambda good: good[: len(good) // 2],
+        lambda good: b"",
+    ],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_corrupt_cache_names_the_file_and_the_fix(
+    tmp_path: Path, data_home: Path, corrupt: Callable[[bytes], bytes]
+) -> None:
+    cache = tmp_path / CACHE_FILE
+    cache.write_bytes(corrupt((data_home / CACHE_FILE).read_bytes()))
+    with pytest.raises(DatasetUnavailable) as raised:
+        load_dataset(tmp_path)
+    message = str(raised.value)
+    assert f"the dataset cache {cache} is corrupt (" in message
+    assert "delete it" in message and "\n" not in message

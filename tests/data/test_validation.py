@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,14 +14,26 @@ import numpy as np
 import pytest
 
 from bench.data.loading import DatasetUnavailable, load_dataset
-from bench.data.validation import COLUMNS, format_report, validate_dataset, validate_frame
+from bench.data.validation import (
+    COLUMNS,
+    RANGES,
+    RELATION_EXPECTATION,
+    TARGET_RELATION,
+    format_report,
+    summarize_failures,
+    validate_dataset,
+    validate_frame,
+    validation_verdict,
+)
 from bench.records import ValidationFailure, ValidationReport
 
 if TYPE_CHECKING:
     import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
-N_EXPECTATIONS = 2 + 3 * len(COLUMNS) + 1  # table shape, per-column dtype/null/range, duplicates
+# Table shape, per-column dtype/null/range, duplicates, and bench's MedInc-MedHouseVal correlation.
+N_EXPECTATIONS = 2 + 3 * len(COLUMNS) + 1 + 1
+BETWEEN = "expect_column_values_to_be_between"
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +156,67 @@ def test_value_failures_count_and_show_examples(frame: pd.DataFrame) -> None:
     assert nulls.unexpected_count == 413
     assert nulls.examples == [None]
     assert len(failures) == 2  # NaN is not also reported as out of range
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(np.inf, "inf"), (-np.inf, "-inf"), (1e300, 1e300)],
+    ids=["inf", "-inf", "1e300"],
+)
+def test_every_column_rejects_non_finite_and_absurd_values(
+    frame: pd.DataFrame, value: float, shown: object
+) -> None:
+    """One bad value per column, each in its own row: every column reports exactly that one."""
+    for row, column in enumerate(COLUMNS):
+        frame.loc[100 * row, column] = value
+    report = validate_frame(frame)
+    assert not report.success
+    failures = failures_by_key(report)
+    assert len(failures) == len(COLUMNS), format_report(report)  # the correlation still holds
+    for column in COLUMNS:
+        failure = failures[(BETWEEN, column)]
+        assert failure.unexpected_count == 1, format_report(report)
+        assert failure.examples == [shown]  # infinities shown as text, not as a null
+
+
+def test_every_range_is_finite_and_holds_the_real_data(real_frame: pd.DataFrame) -> None:
+    for column, bounds in RANGES.items():
+        assert np.isfinite([bounds.min_value, bounds.max_value]).all(), column
+        values = real_frame[column]
+        low_ok = values > bounds.min_value if bounds.strict_min else values >= bounds.min_value
+        assert low_ok.all() and (values <= bounds.max_value).all(), column
+
+
+def test_shuffled_target_fails_on_the_correlation_alone(frame: pd.DataFrame) -> None:
+    """A permuted target keeps every column's values, so only the relation between rows shows it."""
+    frame["MedHouseVal"] = np.random.default_rng(13).permutation(frame["MedHouseVal"].to_numpy())
+    report = validate_frame(frame)
+    assert not report.success
+    assert list(failures_by_key(report)) == [(RELATION_EXPECTATION, "MedHouseVal")]
+    found = re.search(r"correlation with MedInc is (-?[\d.]+)", report.failures[0].detail or "")
+    assert found and abs(float(found.group(1))) < 0.05, report.failures[0].detail
+    assert report.statistics["unsuccessful_expectations"] == 1
+    assert report.statistics["evaluated_expectations"] == N_EXPECTATIONS
+
+
+def test_real_data_keeps_a_wide_margin_above_the_correlation_threshold(
+    real_frame: pd.DataFrame,
+) -> None:
+    r = float(np.corrcoef(real_frame["MedInc"], real_frame["MedHouseVal"])[0, 1])
+    assert r == pytest.approx(TARGET_RELATION.real_r, abs=0.005)
+    assert r - TARGET_RELATION.min_r > 0.3
+
+
+def test_verdict_and_summary_are_one_line(real_frame: pd.DataFrame, frame: pd.DataFrame) -> None:
+    assert validation_verdict(validate_frame(real_frame)) == "passed"
+    frame["Latitude"] += 20
+    verdict = validation_verdict(validate_frame(frame))
+    assert verdict == (
+        "failed: Latitude: expect_column_values_to_be_between, 20640 unexpected: "
+        "expected 32.5 <= value <= 42.0"
+    )
+    many = summarize_failures(validate_frame(_drop_column(_nans(frame))))
+    assert "\n" not in many and many.endswith("more") and many.count(";") == 3
 
 
 def test_a_handful_of_duplicate_rows_passes(frame: pd.DataFrame) -> None:
