@@ -36,10 +36,11 @@ def assert_complete(record: Record, epochs: int) -> None:
     assert env["threads"]["intra_op"] == 1 and env["threads"]["omp_num_threads"] == "1"
     assert env["cpu_model"] and env["cpu_count"] and env["hostname"] and env["seed"] == 42
     assert data["trigger"] == "cli" and data["started_at"].endswith("+00:00")
-    if env["framework"] == "tensorflow" and record.case.mode != "eager":
-        assert env["traces"] == 1  # one trace for the whole run: no retracing per batch or epoch
-    if env["framework"] == "torch" and record.case.mode != "eager":
-        assert env["compiled_graphs"] == 1  # compiled once, never recompiled
+    # Graph modes trace or compile once for the whole run: no retracing per batch or epoch.
+    if env["framework"] in ("tensorflow", "jax") and record.case.mode != "eager":
+        assert env["traces"] == 1
+    if env["framework"] == "torch" and record.case.mode not in ("eager", "dataloader"):
+        assert env["compiled_graphs"] == 1
 
 
 @pytest.mark.parametrize("case", CPU_CASES, ids=lambda c: c.name)

@@ -107,13 +107,13 @@ def test_plan_cases_for_an_unselected_device_is_empty() -> None:
 
 
 def test_plan_cases_without_a_selection_is_the_whole_matrix() -> None:
-    assert len(pipeline.plan_cases("cpu")) == 7
+    assert len(pipeline.plan_cases("cpu")) == 14
 
 
 @pytest.mark.parametrize(
     ("selection", "message"),
     [
-        ({"frameworks": ["jax"]}, "unknown framework 'jax'"),
+        ({"frameworks": ["mxnet"]}, "unknown framework 'mxnet'"),
         ({"frameworks": ["torch"], "modes": ["function"]}, "unknown mode 'function'"),
         ({"devices": ["tpu"]}, "unknown device 'tpu'"),
     ],
