@@ -76,13 +76,14 @@ def validate_and_record(
     data_home: str | None = None,
     url: str | None = None,
 ) -> dict[str, Any]:
-    """Register the run, validate the dataset, store the outcome; DatasetInvalid if it failed."""
+    """Register the run (with its note), validate the dataset, store the outcome; DatasetInvalid
+    if it failed."""
     from bench.data.validation import format_report, validate_dataset
     from bench.records import check_run_id
     from bench.warehouse import ensure_run, store_validation
 
     check_run_id(run_id)
-    ensure_run(run_id, trigger=trigger, started_at=started_at, url=url)
+    ensure_run(run_id, trigger=trigger, started_at=started_at, note=note, url=url)
     if note:
         log.info("run %s note: %s", run_id, note)
     report = validate_dataset(data_home=data_home)
@@ -146,6 +147,7 @@ def train_and_store(
 
     Returns a small summary for XCom. A skipped case (e.g. no GPU on this worker) is a success.
     """
+    from bench.data.validation import DATA_VALIDATION_KEY
     from bench.records import check_run_id
     from bench.runner import run_case
 
@@ -169,6 +171,8 @@ def train_and_store(
         repeat=repeat,
         repeats=repeats,
     )
+    # The DAG trains only after its validate task passed (the gate in bench_nightly).
+    record.environment[DATA_VALIDATION_KEY] = "passed"
     _store_or_keep(record, url=url, trigger=trigger)
     summary = {
         "case": selected.name,

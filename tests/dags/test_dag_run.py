@@ -7,6 +7,7 @@ task and path (CPU trains, GPU is skipped on this machine) in about a minute per
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def test_run_stores_one_row_per_case_and_a_rerun_changes_no_counts(
             assert "GPU" in row["reason"]
         else:
             assert (row["status"], row["epochs_completed"], row["repeats"]) == ("ok", 1, 2), row
+            environment = row["environment"]
+            environment = json.loads(environment) if isinstance(environment, str) else environment
+            assert environment["data_validation"] == "passed", "trained after the gate"
     counts = warehouse_counts(url)
     assert counts["epoch_metrics"] == 3, "one epoch per CPU case (its median repeat's)"
     assert counts["result_repeats"] == 2 * len(EXPECTED_CASES), "every repeat kept once"
