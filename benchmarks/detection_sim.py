@@ -209,6 +209,7 @@ KNOBS = (
     "design_factor",
     "outlier_z",
     "large_shift_penalty",
+    "inside_shift_cap",
     "spread_trim",
     "baseline_runs",
     "drift_lookback",

@@ -85,6 +85,7 @@ def joint_evidence(
         outlier_z=config.outlier_z,
         large_shift_penalty=config.large_shift_penalty,
         relative_spread=baseline.spread / abs(baseline.centre) if baseline.centre else 0.0,
+        inside_cap=config.inside_shift_cap,
     )
     middle = statistics.median(window)
     if evidence >= config.evidence_threshold and violates(

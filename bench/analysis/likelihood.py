@@ -57,13 +57,18 @@ def shift_evidence(
     outlier_z: float,
     large_shift_penalty: float,
     relative_spread: float = 0.0,
+    inside_cap: float = 0.0,
 ) -> tuple[float, float]:
     """(evidence, level) for a shift of at least `design` spreads in `direction`.
 
     The evidence is the log-likelihood ratio at the design shift, or at a larger shift fitted to
     the window (the mean of some of its runs) less `large_shift_penalty`, whichever is more: the
     design shift is the most powerful test near it, the fitted one keeps a +50% step from being
-    read as three outlier nights, and the penalty pays for fitting the size.
+    read as three outlier nights, and the penalty pays for fitting the size. The level may also
+    have moved inside the window: then its first runs are at the old level (they add nothing)
+    and its last two or more are scored alone against their mean, less the same penalty, when
+    that shift is at most `inside_cap` x `design` (beyond it, two runs are as likely two outlier
+    nights; the next run decides).
     """
     still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
     design_level = direction * design
@@ -77,4 +82,12 @@ def shift_evidence(
             moved = _log_likelihood(zs, level, _scale(level, relative_spread), outlier_z)
             if moved - still - large_shift_penalty > best[0]:
                 best = (moved - still - large_shift_penalty, level)
+    for start in range(1, len(zs) - 1):
+        tail = zs[start:]
+        level = sum(tail) / len(tail)
+        if design < direction * level <= inside_cap * design:
+            moved = _log_likelihood(tail, level, _scale(level, relative_spread), outlier_z)
+            evidence = moved - _log_likelihood(tail, 0.0, 1.0, outlier_z) - large_shift_penalty
+            if evidence > best[0]:
+                best = (evidence, level)
     return best

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-4: the per-run rule of robust-lr-3 (the simulated figures hold), plus noisy runs
-# kept out of baselines and the `machine` label.
-DETECTOR_VERSION = "robust-lr-4"
+# robust-lr-5: robust-lr-4 (noisy runs kept out of baselines, the `machine` label), plus a step
+# inside the evidence window: its latest runs alone, up to inside_shift_cap x the practical change.
+DETECTOR_VERSION = "robust-lr-5"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload shares is `machine` (bench.analysis.assess).
@@ -68,6 +68,7 @@ class DetectionConfig:
     design_factor: float = 1.0  # shift tested: this x the practical change
     outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
     large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one
+    inside_shift_cap: float = 4.5  # a step inside the window (2+ latest runs): up to this x design
     drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
     drift_lookback: int = 150  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs
@@ -85,6 +86,8 @@ class DetectionConfig:
         positive = ("evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty")
         if bad := [knob for knob in positive if not getattr(self, knob) > 0]:
             raise ValueError(f"{', '.join(bad)} must be positive")
+        if self.inside_shift_cap < 0:
+            raise ValueError(f"inside_shift_cap must be >= 0 (0: off), got {self.inside_shift_cap}")
         if not 1 <= self.confirm_runs <= 5:
             raise ValueError(f"confirm_runs must be 1..5, got {self.confirm_runs}")
         if self.drift_recent < 3 or self.drift_lookback < self.baseline_runs + self.drift_recent:

@@ -160,6 +160,8 @@ def test_config_rejects_nonsense() -> None:
         DetectionConfig(min_history=200)
     with pytest.raises(ValueError, match="design_factor"):
         DetectionConfig(design_factor=0)
+    with pytest.raises(ValueError, match="inside_shift_cap"):
+        DetectionConfig(inside_shift_cap=-1)
     with pytest.raises(ValueError, match="no detection policy"):
         CONFIG.policy("nonsense")
     assert CONFIG.with_options(baseline_runs=None, include_manual=True).include_manual

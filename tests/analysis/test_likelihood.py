@@ -49,3 +49,18 @@ def test_shift_evidence_uses_the_design_shift_or_a_fitted_larger_one() -> None:
     # improvements: the same, downwards
     evidence, level = shift_evidence([-4.0, -4.0, -4.0], 4.0, direction=-1, **options)
     assert level == -4.0 and evidence > 20
+
+
+def test_a_step_inside_the_window_is_scored_on_its_shifted_runs() -> None:
+    # 1% noise, +10% step on the window's 2nd run: design 5 spreads, runs at 10 (issue 16)
+    options = {"outlier_z": OUTLIER_Z, "large_shift_penalty": 9.0, "relative_spread": 0.01}
+    window = [0.0, 10.0, 10.5]
+    evidence, _ = shift_evidence(window, 5.0, **options)
+    assert evidence < 0  # robust-lr-4: the old-level run refutes it, the others look like outliers
+    evidence, level = shift_evidence(window, 5.0, inside_cap=4.5, **options)
+    assert level == pytest.approx(10.25)
+    assert evidence == pytest.approx(llr([10.0, 10.5], 10.25, 0.01) - 9.0) and evidence > 5
+    # beyond inside_cap x design, two runs may be two outlier nights: the next run decides
+    assert shift_evidence([0.0, 30.0, 30.5], 5.0, inside_cap=4.5, **options)[0] < 0
+    # one shifted run alone is never a step inside the window
+    assert shift_evidence([0.0, 0.0, 10.0], 5.0, inside_cap=4.5, **options)[0] < 0

@@ -1,0 +1,292 @@
+"""bench's detector against the rules of the systems users would otherwise pick, on the same
+simulated series (issue 16; benchmarks/detection_sim.py's scenarios and seeds).
+
+Peers (benchmarks/peers/): Conbench's lookback z-score, the PyTorch HUD compile dashboard's
+rule, asv's `step_detect`, Apache Otava's E-divisive with t-tests, and bench's own rule with its
+shipped defaults. Each is judged at every run, as a nightly job would run it; a peer's alarm is
+its score reaching its threshold, so each is also re-tuned (a threshold sweep on the noise-only
+scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
+Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
+     [--peers bench,hud] [--outlier-rate 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from bench.analysis.policy import TIME, DetectionConfig
+from bench.records import BLOCKING_LABELS
+from benchmarks.detection_sim import (
+    OUTLIER_RATE,
+    WARMUP,
+    Scenario,
+    default_scenarios,
+    label_at,
+    make_series,
+)
+from benchmarks.peers import asv_steps, conbench, edivisive, hud
+
+Score = Callable[[np.ndarray, int], float]
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A detector: `score(values, t)` judges run t from runs 0..t; it alarms when the score
+    reaches `threshold`. `grid`: the thresholds tried when re-tuning it."""
+
+    name: str
+    follows: str
+    score: Score
+    threshold: float
+    grid: tuple[float, ...] = ()
+
+    def alarms(
+        self, series: Sequence[float], *, start: int = 0, threshold: float | None = None
+    ) -> list[int]:
+        """The run indices (from `start` on) at which this detector raises an alarm."""
+        values = np.asarray(series, dtype=float)
+        limit = self.threshold if threshold is None else threshold
+        return [t for t in range(start, len(values)) if self.score(values, t) >= limit]
+
+
+def bench_score(config: DetectionConfig | None = None) -> Score:
+    """1 when bench's rule gives run t a blocking label (`regression`, `drift`), else 0."""
+    config = config or DetectionConfig()
+
+    def score(values: np.ndarray, t: int) -> float:
+        return float(label_at(values, t, TIME, config) in BLOCKING_LABELS)
+
+    return score
+
+
+def default_peers(config: DetectionConfig | None = None) -> list[Peer]:
+    return [
+        Peer("bench", "bench.analysis, shipped defaults", bench_score(config), 1.0),
+        Peer(
+            "conbench",
+            "Conbench lookback z (window 100, outliers out), z > 5; reimplemented",
+            conbench.score,
+            conbench.THRESHOLD,
+            (3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0, 200.0),
+        ),
+        Peer(
+            "hud",
+            "PyTorch HUD: 2 latest runs >= 1.15 x median of 7 before; reimplemented",
+            hud.score,
+            hud.THRESHOLD,
+            (
+                1.03,
+                1.05,
+                1.07,
+                1.1,
+                1.12,
+                1.15,
+                1.2,
+                1.25,
+                1.3,
+                1.4,
+                1.5,
+                1.6,
+                1.7,
+                1.8,
+                1.9,
+                2.0,
+                2.5,
+            ),
+        ),
+        Peer(
+            "asv",
+            "asv.step_detect (asv package), 5% threshold; new step in the last 10 runs",
+            asv_steps.score,
+            asv_steps.THRESHOLD,
+            asv_steps.GRID,
+        ),
+        Peer(
+            "otava",
+            "E-divisive + t-test (Otava's algorithm), window 50, p <= 0.001; reimplemented",
+            edivisive.score,
+            -math.log10(edivisive.MAX_PVALUE),
+            (2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 15.0, 20.0),
+        ),
+    ]
+
+
+@dataclass
+class Scores:
+    """One detector's scores on one scenario: a row per series, a column per judged run."""
+
+    peer: str
+    scenario: Scenario
+    change_at: int  # column of the first changed run (0: the first judged run)
+    values: np.ndarray
+    seconds_per_run: float
+
+
+@dataclass
+class Row:
+    """One detector on one scenario at one threshold."""
+
+    peer: str
+    scenario: str
+    threshold: float
+    tuned: bool
+    series: int
+    within: dict[int, float] = field(default_factory=dict)  # k: share alarmed by step run + k
+    median_delay: float | None = None
+    false_alarms: int = 0
+    false_runs: int = 0
+    seconds_per_run: float = 0.0
+
+    @property
+    def false_per_1000(self) -> float:
+        return 1000 * self.false_alarms / max(self.false_runs, 1)
+
+
+def score_scenario(
+    peer: Peer,
+    scenario: Scenario,
+    number: int,
+    *,
+    series: int,
+    seed: int,
+    warmup: int,
+    outlier_rate: float = OUTLIER_RATE,
+) -> Scores:
+    """Scores at every judged run, on the very series detection_sim draws for this scenario."""
+    rng = np.random.default_rng([seed, number])
+    values, change_at = make_series(rng, scenario, series, outlier_rate, warmup)
+    started = time.perf_counter()
+    grid = np.array([[peer.score(row, t) for t in range(change_at, len(row))] for row in values])
+    elapsed = time.perf_counter() - started
+    return Scores(peer.name, scenario, 0, grid, elapsed / max(grid.size, 1))
+
+
+def evaluate(scores: Scores, threshold: float, *, tuned: bool = False) -> Row:
+    alarms = scores.values >= threshold
+    scenario = scores.scenario
+    row = Row(scores.peer, scenario.name, threshold, tuned, len(alarms))
+    row.seconds_per_run = scores.seconds_per_run
+    first = [int(np.argmax(a)) for a in alarms if a.any()]
+    for k in (1, 2, 3):
+        row.within[k] = sum(d <= k for d in first) / max(len(alarms), 1)
+    if first and scenario.kind != "noise":
+        row.median_delay = float(np.median(first))
+    if scenario.kind == "noise" or scenario.size < 0:
+        row.false_alarms, row.false_runs = int(alarms.sum()), alarms.size
+    return row
+
+
+def tune(noise: Sequence[Scores], grid: Sequence[float], target: float) -> float:
+    """The most sensitive threshold of `grid` whose false alarms over all noise scenarios
+    together are at most `target` per 1000 series-runs (the strictest one if none is)."""
+    runs = sum(s.values.size for s in noise)
+    ordered = sorted(grid)
+    for threshold in ordered:
+        if 1000 * sum(int((s.values >= threshold).sum()) for s in noise) / runs <= target:
+            return threshold
+    return ordered[-1]
+
+
+def compare(
+    peers: Sequence[Peer],
+    *,
+    series: int = 100,
+    seed: int = 20261101,
+    scenarios: Sequence[Scenario] | None = None,
+    config: DetectionConfig | None = None,
+    outlier_rate: float = OUTLIER_RATE,
+) -> list[Row]:
+    """Every peer on every scenario at its documented threshold, then re-tuned to bench's
+    pooled false-alarm rate on the noise-only scenarios."""
+    config = config or DetectionConfig()
+    warmup = max(WARMUP, config.baseline_runs + config.confirm_runs + 7)
+    scenarios = list(scenarios or default_scenarios())
+    table = {
+        peer.name: [
+            score_scenario(
+                peer, s, n, series=series, seed=seed, warmup=warmup, outlier_rate=outlier_rate
+            )
+            for n, s in enumerate(scenarios)
+        ]
+        for peer in peers
+    }
+    rows = [evaluate(s, peer.threshold) for peer in peers for s in table[peer.name]]
+    noise_of = {
+        name: [s for s in all_ if s.scenario.kind == "noise"] for name, all_ in table.items()
+    }
+    reference = noise_of.get("bench", [])
+    if reference:
+        runs = sum(s.values.size for s in reference)
+        target = 1000 * sum(int((s.values >= 1.0).sum()) for s in reference) / runs
+        for peer in peers:
+            if peer.name == "bench" or not peer.grid or not noise_of[peer.name]:
+                continue
+            threshold = tune(noise_of[peer.name], peer.grid, target)
+            rows += [evaluate(s, threshold, tuned=True) for s in table[peer.name]]
+    return rows
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    lines = [
+        "| scenario | detector | threshold | within 1 | within 2 | within 3 | median delay "
+        "| false /1000 runs | ms / run |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r.scenario for r in rows))}
+    for row in sorted(rows, key=lambda r: (order[r.scenario], r.tuned)):
+        noise = row.scenario.startswith("noise")
+        name = f"{row.peer} (tuned)" if row.tuned else row.peer
+        hits = ["-"] * 3 if noise else [f"{row.within[k]:.1%}" for k in (1, 2, 3)]
+        delay = "-" if row.median_delay is None else f"{row.median_delay:g}"
+        false = f"{row.false_per_1000:.2f} ({row.false_alarms})" if row.false_runs else "-"
+        lines.append(
+            f"| {row.scenario} | {name} | {row.threshold:g} | {' | '.join(hits)} | {delay} "
+            f"| {false} | {1000 * row.seconds_per_run:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.detector_peers", description=__doc__
+    )
+    parser.add_argument("--series", type=int, default=100, help="series per scenario")
+    parser.add_argument("--seed", type=int, default=20261101)
+    parser.add_argument("--peers", help="comma-separated subset (default: all)")
+    parser.add_argument(
+        "--outlier-rate",
+        type=float,
+        default=OUTLIER_RATE,
+        help=f"share of one-night outliers (default {OUTLIER_RATE}, the simulation's)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    peers = default_peers()
+    if args.peers:
+        wanted = set(args.peers.split(","))
+        if unknown := wanted - {p.name for p in peers}:
+            parser.error(f"unknown peers {sorted(unknown)}; known: {[p.name for p in peers]}")
+        peers = [p for p in peers if p.name in wanted]
+    started = time.perf_counter()
+    rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
+    print(format_rows(rows))
+    print(
+        f"\n{args.series} series per scenario, outlier rate {args.outlier_rate:g}; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump([asdict(r) | {"false_per_1000": r.false_per_1000} for r in rows], handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
