@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import Case
+from bench.measure import MIB
 from bench.serialize import json_safe, to_json, write_atomic
 from bench.uncertainty import Estimate, median_interval, steady_estimate
 
@@ -137,6 +138,7 @@ class Record:
     # What the case ran under (bench.conditions): cores, load, other processes' CPU time.
     conditions: dict[str, Any] = field(default_factory=dict)
     noisy: str | None = None  # why the measurement was disturbed; None when it was not
+    note: str | None = None  # why the run was made (`--note`); stored with the run, not the case
     schema_version: int = SCHEMA_VERSION
 
     def finalize_timing(self) -> None:
@@ -188,6 +190,11 @@ class Record:
     def test_metrics_at(self, epoch: int) -> EvalMetric | None:
         return next((e for e in self.eval if e.epoch == epoch), None)
 
+    @property
+    def final_eval(self) -> EvalMetric | None:
+        """The last test evaluation (the greatest epoch), whatever the budget; None if none."""
+        return max(self.eval, key=lambda e: e.epoch, default=None)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["case"] = self.case.as_dict()
@@ -233,6 +240,7 @@ class Record:
             reference_seconds=data.get("reference_seconds"),
             conditions=data.get("conditions") or {},
             noisy=data.get("noisy"),
+            note=str(data["note"]) if data.get("note") else None,
             schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
         )
 
@@ -294,6 +302,7 @@ class RunInfo:
     dataset_sha256: str | None = None
     validation_outcome: str | None = None
     code_version: str | None = None
+    note: str | None = None  # why the run was made (the DAG's Param `note`, `bench run --note`)
 
 
 @dataclass(frozen=True)
@@ -350,6 +359,7 @@ class Acknowledgement:
     from_run_id: str
     note: str
     created_at: datetime
+    id: int | None = None  # the warehouse's, once stored: `bench ack --withdraw ID`
 
     def to_dict(self) -> dict[str, Any]:
         """Flat: framework, mode, device instead of case."""
@@ -395,7 +405,10 @@ class Flag:
         """e.g. `regression torch-compile-cpu steady_epoch_seconds: 0.52 vs 0.46 (+13%, z 6.2)`."""
         text = f"{self.label} {self.case.name} {self.metric}"
         if self.value is not None and self.baseline_value is not None:
-            text += f": {self.value:.4g} vs {self.baseline_value:.4g}"
+            if self.metric.endswith("_bytes"):  # memory reads in MiB everywhere
+                text += f": {self.value / MIB:.1f} vs {self.baseline_value / MIB:.1f} MiB"
+            else:
+                text += f": {self.value:.4g} vs {self.baseline_value:.4g}"
         details = []
         if self.change_pct is not None:
             details.append(f"{self.change_pct:+.1f}%")

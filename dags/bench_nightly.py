@@ -34,13 +34,15 @@ from airflow.sdk import Param, conf, dag, task
 
 from bench import pipeline
 from bench.config import DEVICES, FRAMEWORK_MODES
+from bench.devices import AUTO, resolve_devices
 
 ALL_MODES = sorted({mode for modes in FRAMEWORK_MODES.values() for mode in modes})
 SCHEDULE = conf.get("bench", "schedule", fallback="0 2 * * *")
 DEFAULT_EPOCHS = conf.getint("bench", "epochs", fallback=30)
 DEFAULT_REPEATS = conf.getint("bench", "repeats", fallback=1)
-# Devices of a scheduled run: `cpu` alone where no gpu worker is deployed.
-DEFAULT_DEVICES = [d.strip() for d in conf.get("bench", "devices", fallback="cpu,gpu").split(",")]
+# Devices of a scheduled run: `auto` (cpu, plus gpu when this host has one: the local run) or a
+# list; the compose cluster sets `cpu,gpu`, its gpu worker being another host.
+DEFAULT_DEVICES = resolve_devices(conf.get("bench", "devices", fallback=AUTO))
 # Hard limits per task try: a hung task fails instead of holding the only active run
 # (max_active_runs=1) into the next nights. A training try is one repeat of one case, which the
 # runner itself kills after BENCH_CASE_TIMEOUT (3600 s): its limit adds loading and storing.
@@ -98,7 +100,12 @@ def _choice(options: list[str], default: list[str], title: str, description: str
             "median over its repeats with a 95% interval across processes.",
         ),
         "note": Param(
-            "", type="string", maxLength=500, title="Note", description="Why this run was made."
+            "",
+            type="string",
+            maxLength=500,
+            title="Note",
+            description="Why this run was made; kept with the run and shown by `bench runs`, "
+            "`bench results`, the report and the dashboard.",
         ),
     },
 )

@@ -8,7 +8,11 @@ assess, verdict, policy), then the entry points that read and write through benc
 
 from __future__ import annotations
 
-from bench.analysis.acknowledgements import acknowledge, list_acknowledgements
+from bench.analysis.acknowledgements import (
+    acknowledge,
+    list_acknowledgements,
+    withdraw_acknowledgement,
+)
 from bench.analysis.alerting import WEBHOOK_ENV, alert
 from bench.analysis.assess import SeriesJudgement, assess_run, judge_series, judge_values
 from bench.analysis.baseline import Baseline, robust_baseline
@@ -51,4 +55,5 @@ __all__ = [
     "robust_baseline",
     "run_verdict",
     "violates",
+    "withdraw_acknowledgement",
 ]

@@ -1,4 +1,5 @@
-"""`bench ack`: accept an intended change so the baseline restarts at the run where it began."""
+"""`bench ack`: accept an intended change so the baseline restarts at the run where it began,
+or withdraw that acceptance so detection judges the series against its old level again."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ def acknowledge(
     *,
     note: str,
     url: str | None = None,
-) -> int:
-    """Store one acknowledgement per metric; returns how many. Unknown metrics raise
-    ValueError, an unknown run bench.warehouse.NotFound."""
+) -> list[int]:
+    """Store one acknowledgement per metric, all or none; their ids. Unknown metrics, an empty
+    note or a metric already acknowledged from that run raise ValueError, an unknown run
+    bench.warehouse.NotFound."""
     from bench.analysis.policy import DEFAULT_CONFIG
     from bench.warehouse import get_engine, upgrade
     from bench.warehouse.engine import connect
@@ -30,11 +32,24 @@ def acknowledge(
         raise ValueError("say why the change is intended (--note)")
     upgrade(url)
     now = datetime.now(UTC)
-    unique = list(dict.fromkeys(metrics))
     with connect(get_engine(url), write=True) as conn:
-        for metric in unique:
+        return [
             add_acknowledgement(conn, Acknowledgement(case, metric, from_run_id, note, now))
-    return len(unique)
+            for metric in dict.fromkeys(metrics)
+        ]
+
+
+def withdraw_acknowledgement(ack_id: int, *, url: str | None = None) -> Acknowledgement:
+    """Delete an acknowledgement and return what it was: from the next judgement on, detection
+    no longer restarts the baseline there nor marks flags acknowledged by it. NotFound when
+    there is no such id."""
+    from bench.warehouse import get_engine, upgrade
+    from bench.warehouse.engine import connect
+    from bench.warehouse.store import delete_acknowledgement
+
+    upgrade(url)
+    with connect(get_engine(url), write=True) as conn:
+        return delete_acknowledgement(conn, ack_id)
 
 
 def list_acknowledgements(*, url: str | None = None) -> list[Acknowledgement]:

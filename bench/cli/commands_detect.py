@@ -1,4 +1,5 @@
-"""Detection commands: `detect` (judge a run, exit 2 when it is red) and `ack` (accept a change).
+"""Detection commands: `detect` (judge a run, exit 2 when it is red) and `ack` (accept a change,
+list or withdraw acceptances).
 
 bench.analysis is imported inside the handlers so `bench --help` stays fast.
 """
@@ -8,15 +9,26 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.cli.common import UserError, add_format_option, one_line_errors
+from bench.analysis.policy import DEFAULT_CONFIG
+from bench.cli.common import (
+    UserError,
+    add_format_option,
+    add_metric_option,
+    checked_case,
+    modes_help,
+    one_line_errors,
+    reads_warehouse,
+)
 from bench.cli.output import print_rows
+from bench.config import DEVICES, FRAMEWORK_MODES
+from bench.measure import MIB
 
 RED_EXIT = 2
 FLAG_COLUMNS = [
-    "label", "framework", "mode", "device", "metric", "value", "baseline_value", "change_pct",
-    "z_score", "change_point_run_id",
+    "label", "framework", "mode", "device", "metric", "value", "baseline_value", "unit",
+    "change_pct", "z_score", "change_point_run_id",
 ]  # fmt: skip
-ACK_COLUMNS = ["framework", "mode", "device", "metric", "from_run_id", "note", "created_at"]
+ACK_COLUMNS = ["id", "framework", "mode", "device", "metric", "from_run_id", "note", "created_at"]
 
 
 def register(subparsers: Any) -> None:
@@ -57,26 +69,38 @@ def register(subparsers: Any) -> None:
         "ack",
         help="accept an intended change: the baseline restarts at --from RUN",
         description="Record that a change in a series is intended, so detection judges later "
-        "runs against the new level only. Without arguments, or with --list, shows the "
-        "acknowledgements.",
+        "runs against the new level only: --framework, --mode, --metric, --from and --note are "
+        "required. A metric is acknowledged once per run (a second time is refused: withdraw "
+        "the first). Without arguments, or with --list, shows the acknowledgements with their "
+        "ids; --withdraw ID deletes one, so detection judges the series against its old level "
+        "again from the next `bench detect`.",
     )
-    ack.add_argument("--framework")
-    ack.add_argument("--mode")
-    ack.add_argument("--device", default="cpu", help="(default: cpu)")
-    ack.add_argument(
-        "--metric",
-        action="append",
-        metavar="X",
-        help="a metric, e.g. steady_epoch_seconds (repeat for several)",
-    )
+    ack.add_argument("--framework", choices=sorted(FRAMEWORK_MODES))
+    ack.add_argument("--mode", help=modes_help())
+    ack.add_argument("--device", default="cpu", choices=DEVICES, help="(default: cpu)")
+    add_metric_option(ack, list(DEFAULT_CONFIG.metrics), repeat=True)
     ack.add_argument("--from", dest="from_run", metavar="RUN", help="first run of the new level")
-    ack.add_argument("--note", default="", help="why the change is intended")
+    ack.add_argument("--note", help="why the change is intended (required)")
     ack.add_argument("--list", action="store_true", help="show the acknowledgements")
+    ack.add_argument(
+        "--withdraw",
+        type=_ack_id,
+        metavar="ID",
+        help="delete acknowledgement ID (see --list); detection stops honouring it",
+    )
     add_format_option(ack)
     ack.set_defaults(handler=_ack)
 
 
+def _ack_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an acknowledgement id: {text!r}") from None
+
+
 @one_line_errors
+@reads_warehouse
 def _detect(args: argparse.Namespace) -> int:
     from bench.analysis import DEFAULT_CONFIG, detect_regressions
     from bench.serialize import to_json
@@ -96,25 +120,61 @@ def _detect(args: argparse.Namespace) -> int:
     else:
         print(result.summary().splitlines()[0])
         if result.flags:
-            rows = [flag.to_dict() for flag in result.flags]
+            rows = [_in_units(flag.to_dict()) for flag in result.flags]
             print_rows(rows, FLAG_COLUMNS, "table")
         print(result.verdict.headline())
     return RED_EXIT if result.verdict.red else 0
 
 
-@one_line_errors
-def _ack(args: argparse.Namespace) -> int:
-    from bench.analysis import acknowledge, list_acknowledgements
-    from bench.config import Case
+def _in_units(row: dict[str, Any]) -> dict[str, Any]:
+    """A flag's row for the table: memory in MiB like every table, the unit in its own column."""
+    metric = str(row["metric"])
+    if metric.endswith("_bytes"):
+        for name in ("value", "baseline_value"):
+            row[name] = None if row[name] is None else row[name] / MIB
+        row["unit"] = "MiB"
+    elif metric.endswith("_seconds"):
+        row["unit"] = "s"
+    return row
 
-    given = [args.framework, args.mode, args.metric, args.from_run]
-    if args.list or not any(given):
+
+@one_line_errors
+@reads_warehouse
+def _ack(args: argparse.Namespace) -> int:
+    from bench.analysis import acknowledge, list_acknowledgements, withdraw_acknowledgement
+
+    given = {
+        "--framework": args.framework,
+        "--mode": args.mode,
+        "--metric": args.metric,
+        "--from": args.from_run,
+        "--note": (args.note or "").strip(),
+    }
+    if args.withdraw is not None:
+        if args.list or any(given.values()):
+            raise UserError("--withdraw ID takes no other option", exit_code=2)
+        ack = withdraw_acknowledgement(args.withdraw)
+        print(
+            f"withdrew acknowledgement {args.withdraw}: {ack.case.name} {ack.metric} from run "
+            f"{ack.from_run_id} ({ack.note!r}); detection judges against the old level again "
+            "from the next `bench detect` (flags stored before stay until their run is judged "
+            "again)"
+        )
+        return 0
+    if args.list or not any(given.values()):
         print_rows([a.to_dict() for a in list_acknowledgements()], ACK_COLUMNS, args.format)
         return 0
-    if not all(given):
-        raise UserError("bench ack needs --framework, --mode, --metric and --from RUN (or --list)")
-    case = Case(args.framework, args.mode, args.device)
-    note = args.note or "acknowledged with bench ack"
-    count = acknowledge(case, args.metric, args.from_run, note=note)
-    print(f"acknowledged {count} metric(s) of {case.name} from run {args.from_run}")
+    missing = [option for option, value in given.items() if not value]
+    if missing:
+        raise UserError(
+            f"bench ack needs {', '.join(missing)} to acknowledge a change (--note WHY says why "
+            "it is intended); --list shows the acknowledgements",
+            exit_code=2,
+        )
+    case = checked_case(args.framework, args.mode, args.device)
+    ids = acknowledge(case, args.metric, args.from_run, note=args.note)
+    print(
+        f"acknowledged {len(ids)} metric(s) of {case.name} from run {args.from_run} "
+        f"(id {', '.join(map(str, ids))}; withdraw with `bench ack --withdraw ID`)"
+    )
     return 0

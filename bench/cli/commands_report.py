@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.cli.common import UserError, one_line_errors
+from bench.cli.common import UserError, one_line_errors, reads_warehouse
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 @one_line_errors
+@reads_warehouse
 def _report(args: argparse.Namespace) -> int:
     from bench.reports import report_dir, write_report
     from bench.warehouse import NotFound, latest_run_id

@@ -108,6 +108,10 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--data-home", help="sklearn data_home (default: BENCH_DATA_HOME)")
     parser.add_argument("--run-id", help="group results under this run id (default: a new id)")
+    parser.add_argument(
+        "--note", metavar="TEXT",
+        help="why this run was made; kept with the run (bench runs, bench results, the report)",
+    )  # fmt: skip
     parser.add_argument("--trigger", choices=TRIGGERS, default="cli", help=argparse.SUPPRESS)
     parser.add_argument(
         "--no-store", action="store_true", help="do not write the record to the warehouse"
@@ -164,16 +168,28 @@ def _check_data(settings: RunSettings, *, allow_invalid: bool) -> str:
     return f"{validation_verdict(report)} (trained anyway: --allow-invalid-data)"
 
 
+# The progress bar: no tqdm rate, which would count the worker's start-up as epoch time.
+BAR_FORMAT = "{desc}: {n_fmt}/{total_fmt} epochs |{bar}| {elapsed}{postfix}"
+STARTING = "starting worker (loading the framework and data)"
+
+
 def _progress(case: Case, epochs: int, quiet: bool) -> tuple[EpochCallback | None, object]:
-    """A tqdm bar over epochs on stderr; returns (callback, bar)."""
+    """A tqdm bar over epochs on stderr; returns (callback, bar). It says "starting worker"
+    until the first epoch ends, then each epoch's own measured seconds."""
     if quiet:
         return None, None
     from tqdm import tqdm
 
-    bar = tqdm(total=epochs, desc=case.name, unit="epoch", file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=epochs, desc=case.name, file=sys.stderr, leave=False, bar_format=BAR_FORMAT,
+        postfix=STARTING, mininterval=0,  # every epoch shows: there are at most a few hundred
+    )  # fmt: skip
 
     def on_epoch(epoch: int, seconds: float, train_mae: float) -> None:
-        bar.set_postfix(s=f"{seconds:.3f}", mae=f"{train_mae:.4f}", refresh=False)
+        warm_up = " with warm-up" if epoch == 1 else ""
+        bar.set_postfix_str(
+            f"epoch {epoch}: {seconds:.3f} s{warm_up}, train MAE {train_mae:.4f}", refresh=False
+        )
         bar.update(1)
 
     return on_epoch, bar
@@ -190,6 +206,7 @@ def _run(args: argparse.Namespace) -> int:
     on_epoch, bar = _progress(case, settings.epochs, args.quiet)
     record = run_case(case, settings, run_id=run_id, trigger=args.trigger, on_epoch=on_epoch)
     record.environment[DATA_VALIDATION_KEY] = data_validation
+    record.note = args.note or None
     if bar is not None:
         bar.close()  # type: ignore[attr-defined]
     keeper = Keeper(store=not args.no_store)
@@ -222,6 +239,7 @@ def _matrix(args: argparse.Namespace) -> int:
 
     def end(record: Record) -> None:
         record.environment[DATA_VALIDATION_KEY] = data_validation
+        record.note = args.note or None
         bar = bars.pop() if bars else None
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]

@@ -15,10 +15,20 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.cli.common import UserError, add_format_option, one_line_errors
-from bench.cli.output import print_rows
-from bench.config import TRIGGERS
+from bench.cli.commands_runs import print_epochs
+from bench.cli.common import (
+    UserError,
+    add_format_option,
+    add_metric_option,
+    checked_case,
+    modes_help,
+    one_line_errors,
+    reads_warehouse,
+)
+from bench.cli.output import bytes_as_mib, print_rows
+from bench.config import DEVICES, FRAMEWORK_MODES, TRIGGERS
 from bench.measure import MIB
+from bench.warehouse.models import METRIC_COLUMNS
 
 if TYPE_CHECKING:
     from bench.records import Record
@@ -59,16 +69,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="each case's most recent result instead of one run (the latest_results view)",
     )
+    results.add_argument(
+        "--epochs",
+        action="store_true",
+        help="every epoch of each case instead of the summary: seconds, train MAE, and test "
+        "MSE and MAE where the test set was evaluated",
+    )
     add_format_option(results)
     results.set_defaults(handler=_results)
 
     history = subparsers.add_parser("history", help="one case's metric over runs")
-    history.add_argument("--framework", required=True)
-    history.add_argument("--mode", required=True)
-    history.add_argument("--device", default="cpu", help="(default: cpu)")
-    history.add_argument(
-        "--metric", default="steady_epoch_seconds", help="(default: steady_epoch_seconds)"
-    )
+    history.add_argument("--framework", required=True, choices=sorted(FRAMEWORK_MODES))
+    history.add_argument("--mode", required=True, help=modes_help())
+    history.add_argument("--device", default="cpu", choices=DEVICES, help="(default: cpu)")
+    add_metric_option(history, METRIC_COLUMNS, default="steady_epoch_seconds")
     history.add_argument("--last", type=int, metavar="N", help="only the newest N runs")
     add_format_option(history)
     history.set_defaults(handler=_history)
@@ -155,7 +169,7 @@ def _ingest(args: argparse.Namespace) -> int:
     paths = _record_files(args.files)
     upgrade()  # fail once, before reading anything, when the database is down
     spool = spool_dir().resolve()
-    stored, unspooled = 0, 0
+    stored, replaced, unspooled = 0, 0, 0
     bad = {"file": 0, "line": 0}  # what could not be read or stored: files, lines of a bundle
     for path in paths:
         all_stored = True
@@ -163,7 +177,7 @@ def _ingest(args: argparse.Namespace) -> int:
             # A bad file or line is listed and skipped; every good one is still loaded. A
             # database that goes away (WarehouseUnavailable) still stops the command.
             try:
-                store_record(read(), trigger=args.trigger)
+                new = store_record(read(), trigger=args.trigger)
             except (OSError, ValueError, TypeError, KeyError) as exc:
                 reason = str(exc)
             except sa.exc.StatementError as exc:
@@ -172,6 +186,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 reason = short_reason(exc)
             else:
                 stored += 1
+                replaced += not new
                 continue
             print(f"bench ingest: error: {where}: {reason}", file=sys.stderr)
             bad[kind] += 1
@@ -180,7 +195,10 @@ def _ingest(args: argparse.Namespace) -> int:
             path.unlink()
             unspooled += 1
     note = f" ({unspooled} removed from the spool)" if unspooled else ""
-    print(f"stored {stored} record(s) in {mask_url(warehouse_url())}{note}")
+    print(
+        f"stored {stored} record(s) in {mask_url(warehouse_url())}: {stored - replaced} new, "
+        f"{replaced} replaced (same run, case and repeat){note}"
+    )
     if any(bad.values()):
         parts = [f"{bad['file']} file(s)"] if bad["file"] else []
         if bad["line"]:
@@ -241,10 +259,13 @@ def _raise(exc: Exception) -> Record:
 
 
 SUMMARY_COLUMNS = [
-    "framework", "mode", "device", "status", "steady_epoch_seconds", "ci95_s", "cv", "repeats",
-    "vs_ref", "noisy", "compile_seconds", "total_seconds", "peak_rss_mib", "peak_device_mib",
-    "test_mae_10", "test_mae_20", "test_mae_30", "reason",
+    "framework", "mode", "device", "status", "epochs", "steady_epoch_seconds", "ci95_s", "cv",
+    "repeats", "vs_ref", "noisy", "compile_seconds", "total_seconds", "peak_rss_mib",
+    "peak_device_mib", "eval_epoch", "test_mse", "test_mae", "test_mae_10", "test_mae_20",
+    "test_mae_30", "note", "reason",
 ]  # fmt: skip
+# Table columns left out when no row has a value (a 2-epoch run reaches no 10/20/30 budget).
+OPTIONAL_COLUMNS = ("test_mae_10", "test_mae_20", "test_mae_30", "note")
 NOISY_NOTE = (
     "noisy: other processes or CPU steal disturbed the measurement "
     "(--format csv or json gives the reason)"
@@ -252,6 +273,7 @@ NOISY_NOTE = (
 
 
 @one_line_errors
+@reads_warehouse
 def _results(args: argparse.Namespace) -> int:
     from bench.records import vs_reference
     from bench.reports import formatting as fmt
@@ -265,6 +287,12 @@ def _results(args: argparse.Namespace) -> int:
     from bench.warehouse.queries import RESULT_COLUMNS
 
     if args.latest_per_case:
+        if args.epochs:
+            raise UserError(
+                "--epochs lists one run's epochs: pass --run ID (default: the latest run), "
+                "not --latest-per-case",
+                exit_code=2,
+            )
         rows, title = latest_results(), "latest result of each case"
     else:
         run_id = args.run or latest_run_id()
@@ -273,6 +301,8 @@ def _results(args: argparse.Namespace) -> int:
                 f"the warehouse at {mask_url(warehouse_url())} has no results yet; "
                 "store some with `bench run` or `bench ingest FILE`"
             )
+        if args.epochs:
+            return print_epochs(run_id, args.format)
         rows, title = results_for_run(run_id), f"run {run_id}"
     if not rows:
         raise UserError(
@@ -290,19 +320,31 @@ def _results(args: argparse.Namespace) -> int:
         row["ci95_s"] = fmt.interval(row["steady_ci_low"], row["steady_ci_high"])
         row["cv"] = fmt.cv(row["steady_cv"])
         row["noisy"] = "yes" if row["noisy"] else None
+        row["epochs"] = row["epochs_completed"]
     print(f"{title} ({len(rows)} results)")
-    print_rows(rows, SUMMARY_COLUMNS, "table")
-    print("ci95_s: 95% interval of the steady epoch time; vs_ref: steady / reference workload")
+    if not args.latest_per_case:  # one run, one note: above the table
+        if rows[0]["note"]:
+            print(f"note: {rows[0]['note']}")
+        for row in rows:
+            row["note"] = None
+    print_rows(rows, _filled(rows, SUMMARY_COLUMNS), "table")
+    print(
+        "ci95_s: 95% interval of the steady epoch time; vs_ref: steady / reference workload; "
+        "test_mse, test_mae: the last test evaluation, after epoch eval_epoch (MAE in "
+        "100,000 USD, MSE in its square)"
+    )
     if any(row["noisy"] for row in rows):
         print(NOISY_NOTE)
     return 0
 
 
 @one_line_errors
+@reads_warehouse
 def _history(args: argparse.Namespace) -> int:
     from bench.warehouse import series_history
     from bench.warehouse.queries import SERIES_COLUMNS
 
+    checked_case(args.framework, args.mode, args.device)
     rows = series_history(
         args.framework, args.mode, args.device, metric=args.metric, last=args.last
     )
@@ -311,8 +353,21 @@ def _history(args: argparse.Namespace) -> int:
     for row in rows:
         row[args.metric] = row.pop("value")
     columns = [args.metric if c == "value" else c for c in SERIES_COLUMNS]
+    if args.format == "table":
+        for row in rows:
+            row["epochs"] = row["epochs_completed"]
+        columns = _filled(rows, ["epochs" if c == "epochs_completed" else c for c in columns])
+    if args.format == "table" and args.metric.endswith("_bytes"):
+        columns = [bytes_as_mib(rows, c) if c == args.metric else c for c in columns]
     print_rows(rows, columns, args.format)
     return 0
+
+
+def _filled(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    """`columns` without those of OPTIONAL_COLUMNS that no row has a value for."""
+    return [
+        c for c in columns if c not in OPTIONAL_COLUMNS or any(r.get(c) is not None for r in rows)
+    ]
 
 
 COMPARE_TABLE_COLUMNS = [
@@ -324,6 +379,7 @@ COMPARE_TABLE_COLUMNS = [
 
 
 @one_line_errors
+@reads_warehouse
 def _compare(args: argparse.Namespace) -> int:
     from bench.reports import formatting as fmt
     from bench.warehouse import compare_runs

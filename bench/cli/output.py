@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+from bench.measure import MIB
 from bench.serialize import to_json
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
@@ -36,6 +37,16 @@ def print_rows(
         out.write(format_table(rows, columns) + "\n")
     else:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def bytes_as_mib(rows: Sequence[dict[str, Any]], column: str) -> str:
+    """Add `column` (`*_bytes`) of every row in MiB as `*_mib`, the name returned: tables show
+    memory in MiB, with the unit in the column name."""
+    name = column.removesuffix("_bytes") + "_mib"
+    for row in rows:
+        value = row.get(column)
+        row[name] = None if value is None else value / MIB
+    return name
 
 
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

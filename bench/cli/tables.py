@@ -64,7 +64,7 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
     found = {s.case: s for s in speedups(records)}
     rows = []
     for r in records:
-        final = r.eval[-1] if r.eval else None
+        final = r.final_eval
         steady = r.steady_epoch_seconds
         is_eager = r.case == r.case.baseline and r.status == "ok" and steady
         speedup = found.get(r.case)
@@ -72,6 +72,7 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
             {
                 "case": r.case.name,
                 "status": r.status,
+                "epochs": len(r.epochs),
                 "steady_s": steady,
                 "ci95_s": fmt.interval(r.steady_ci_low, r.steady_ci_high),
                 "cv": fmt.cv(r.steady_cv),
@@ -93,7 +94,7 @@ def comparison_rows(records: Sequence[Record]) -> list[dict[str, Any]]:
 
 
 COMPARISON_COLUMNS = [
-    "case", "status", "steady_s", "ci95_s", "cv", "repeats", "compile_s", "speedup",
+    "case", "status", "epochs", "steady_s", "ci95_s", "cv", "repeats", "compile_s", "speedup",
     "speedup_ci95", "peak_rss_mib", "peak_dev_mib", "test_mse", "test_mae", "at_epoch",
     "vs_ref", "noisy", "reason",
 ]  # fmt: skip

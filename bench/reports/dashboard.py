@@ -1,29 +1,43 @@
-"""The warehouse dashboard as a FastAPI app: latest run, series history, open flags, compare.
+"""The warehouse dashboard as a FastAPI app: latest run, series history, open flags, compare,
+and the written reports of every run.
 
 Read-only and server-rendered (HTML plus PNG charts, no JavaScript). The app cannot be built
 without an `authorize` dependency: the Airflow plugin passes one that checks the Airflow login,
-and every route, charts included, runs it first. Routes only call `bench.reports.data`.
+and every route, charts included, runs it first. Routes only call `bench.reports.data`, and
+`bench.reports.report_files` for the reports folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bench.config import FRAMEWORK_MODES, Case
 from bench.records import ALERT_LABELS
-from bench.reports import data, figures
+from bench.reports import data, figures, report_files
 from bench.reports.render import curve_groups, render, run_context
 from bench.warehouse import NotFound, WarehouseError
 from bench.warehouse.engine import read_url
 from bench.warehouse.queries import COMPARED_METRICS
 
 NO_STORE = {"Cache-Control": "private, no-store"}
+# A served report file runs no script and loads nothing but its own figures: whatever lands in
+# the reports folder cannot act for the logged-in user on the Airflow origin.
+REPORT_FILE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def create_app(
@@ -31,14 +45,17 @@ def create_app(
     authorize: Callable[..., Any],
     login_url: Callable[[str], str] | None = None,
     url: str | None = None,
+    reports: Path | None = None,
 ) -> FastAPI:
     """The dashboard app; `authorize` guards every route (raise 401/403 to refuse).
 
     login_url(next_url) gives the login page to send an unauthenticated browser to; without
     it, such requests get the 401. `url` is the warehouse to read; by default the one
     read_url() names: on PostgreSQL the read-only role, never the owner that migrations use.
+    `reports` is the folder of written reports (default: $BENCH_HOME/reports).
     """
     url = url or read_url()
+    reports = reports or report_files.reports_root()
     app = FastAPI(
         title="bench dashboard",
         dependencies=[Depends(authorize)],
@@ -70,7 +87,9 @@ def create_app(
             return _message("No runs yet", "The warehouse has no results yet.")
         snapshot = data.run_snapshot(run, url=url)
         latest = snapshot.run.run_id == runs[0].run_id
-        return _page("dash_run.html", **run_context(snapshot), runs=runs, latest=latest)
+        report = report_files.report_file(reports, snapshot.run.run_id) is not None
+        context = run_context(snapshot)
+        return _page("dash_run.html", **context, runs=runs, latest=latest, report=report)
 
     @app.get("/series", response_class=HTMLResponse)
     def series(case: str | None = None, last: int = Query(30, ge=1, le=1000)) -> Response:
@@ -90,6 +109,32 @@ def create_app(
             a, b = a or runs[1].run_id, b or runs[0].run_id
         rows = data.compare(a, b, url=url) if a and b else []
         return _page("dash_compare.html", runs=runs, a=a, b=b, rows=rows, metrics=COMPARED_METRICS)
+
+    @app.get("/reports", response_class=HTMLResponse)
+    def written_reports() -> Response:
+        found = report_files.list_reports(reports)
+        try:  # the run behind each folder; the folders list without it
+            recent = data.recent_runs(max(50, len(found)), url=url)
+        except WarehouseError:
+            recent = []
+        runs = {report_files.folder_of(r.run_id): r for r in reversed(recent)}  # newest wins
+        rows = [(report, runs.get(report.folder)) for report in found]
+        return _page("dash_reports.html", rows=rows)
+
+    @app.get("/reports/{run}")
+    def report_folder(run: str) -> Response:
+        if report_files.report_file(reports, run) is None:
+            raise HTTPException(404, f"no report of {run!r}")
+        # Relative links in index.html (figures/...) need the trailing slash.
+        return RedirectResponse(f"./{quote(run, safe='')}/", status_code=307, headers=NO_STORE)
+
+    @app.get("/reports/{run}/{path:path}")
+    def report_content(run: str, path: str) -> Response:
+        found = report_files.report_file(reports, run, path)
+        if found is None:
+            raise HTTPException(404, f"no file {path or 'index.html'!r} in a report of {run!r}")
+        media_type = report_files.CONTENT_TYPES[found.suffix.lower()]
+        return FileResponse(found, media_type=media_type, headers=REPORT_FILE_HEADERS)
 
     @app.get("/charts/run/{chart}.png")
     def run_chart(chart: str, run: str) -> Response:

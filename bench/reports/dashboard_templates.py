@@ -10,7 +10,8 @@ DASH_BASE = """{% extends "base.html" %}
 {% block title %}bench dashboard{% endblock %}
 {% block nav %}<nav><strong>bench</strong> <a href="./">Latest run</a>
 <a href="series">Series history</a>
-<a href="flags">Open regression flags</a><a href="compare">Compare runs</a></nav>{% endblock %}
+<a href="flags">Open regression flags</a><a href="compare">Compare runs</a>
+<a href="reports">Reports</a></nav>{% endblock %}
 """
 
 RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context %}
@@ -21,6 +22,9 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 {{ r.run_id }} ({{ fmt.when(r.started_at) }})</option>{% endfor %}</select></label>
 <button type="submit">Show</button></form>
 {{ m.run_header(s.run) }}
+{% if report | default(false) %}<p><a id="report-link"
+href="reports/{{ s.run.run_id | urlencode }}/">The run's report</a>
+(the static HTML page written at its end)</p>{% endif %}
 {{ m.verdict_block(verdict) }}
 <h2>Findings</h2>{{ m.findings_list(found) }}
 <h2>Cases</h2>{{ m.results_table(s.records, speedup, vs_reference) }}
@@ -94,6 +98,21 @@ COMPARE = """{% extends "dash_base.html" %}
 {% endblock %}
 """
 
+REPORTS = """{% extends "dash_base.html" %}
+{% block body %}
+<h1>Reports</h1>
+<p class="muted">The HTML report written at the end of each run (<code>bench report</code>
+writes one on demand), newest first, as found in <code>$BENCH_HOME/reports</code>.</p>
+{% if rows %}<table class="reports"><tr><th>run</th><th>trigger</th><th>started</th>
+<th>report written</th><th>report</th></tr>
+{% for report, run in rows %}{% set run_id = run.run_id if run else report.folder %}
+<tr data-run="{{ run_id }}"><td>{{ run_id }}</td><td>{{ run.trigger if run else "-" }}</td>
+<td>{{ fmt.when(run.started_at) if run else "-" }}</td><td>{{ fmt.when(report.written) }}</td>
+<td><a href="reports/{{ run_id | urlencode }}/">open</a></td></tr>
+{% endfor %}</table>{% else %}<p class="muted">No report has been written yet.</p>{% endif %}
+{% endblock %}
+"""
+
 MESSAGE = """{% extends "dash_base.html" %}
 {% block body %}<h1>{{ title }}</h1><p>{{ message }}</p>{% endblock %}
 """
@@ -104,5 +123,6 @@ PAGES: dict[str, str] = {
     "dash_series.html": SERIES,
     "dash_flags.html": FLAGS,
     "dash_compare.html": COMPARE,
+    "dash_reports.html": REPORTS,
     "dash_message.html": MESSAGE,
 }

@@ -29,6 +29,9 @@ MODE_LABELS: dict[tuple[str, str], str] = {
     ("jax", "scan"): "JAX scan epoch",
 }
 DASH = "-"
+# California Housing's target (median house value) is in units of 100,000 USD, and so are its
+# errors (MAE; MSE in that unit squared).
+MAE_UNIT = "100,000 USD"
 
 
 def case_label(case: Case, *, device: bool = True) -> str:
@@ -110,8 +113,8 @@ def repeats_used(used: list[int] | None, repeats: int) -> str:
 
 # What a speedup's interval lets a report claim (bench.reports.narrative.Speedup.claim).
 CLAIM_LABELS: dict[str, str] = {
-    "faster": "faster than eager",
-    "slower": "slower than eager",
+    "faster": "faster than its baseline",
+    "slower": "slower than its baseline",
     "same": NO_DIFFERENCE,
     "unknown": TOO_FEW_SAMPLES,
 }

@@ -6,7 +6,6 @@ find them in the report.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,12 +15,6 @@ from bench.records import Record
 from bench.reports import formatting as fmt
 from bench.reports.snapshot import RunSnapshot
 from bench.uncertainty import MIN_STEADY_EPOCHS, Estimate, ratio_interval, speed_verdict
-
-# Environment entries shown in reports, in this order (see bench.measure.base_environment).
-ENVIRONMENT_KEYS: tuple[str, ...] = (
-    "python", "platform", "hostname", "cpu_model", "cpu_count", "numpy", "threads",
-    "gpu_name", "cuda_version", "seed", "bench_version", "git_commit",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,7 +138,8 @@ def caveat(records: Sequence[Record]) -> Finding | None:
 def findings(snapshot: RunSnapshot) -> list[Finding]:
     """The run's headline facts: speedups, compile cost, fastest, memory, accuracy, status."""
     ok = snapshot.ok_records
-    found = [_speed_sentence(s) for s in speedups(ok)]
+    found = _lone_case(ok)
+    found += [_speed_sentence(s) for s in speedups(ok)]
     found += [_compile_sentence(s) for s in speedups(ok) if s.compile_seconds is not None]
     found += _fastest(ok) + _eager_frameworks(ok) + _memory(ok) + _accuracy(ok)
     found += _status(snapshot.records) + _noise(ok) + _regressions(snapshot)
@@ -153,31 +147,57 @@ def findings(snapshot: RunSnapshot) -> list[Finding]:
     return found + ([noted] if noted else [])
 
 
+def _lone_case(ok: Sequence[Record]) -> list[Finding]:
+    """What a run with fewer than two finished cases measured: the comparisons below need two."""
+    if not ok:
+        return [Finding("status", "No case finished ok: there is nothing to compare.")]
+    if len(ok) > 1:
+        return []
+    (r,) = ok
+    facts = [f"{fmt.seconds(r.steady_epoch_seconds)} s per steady epoch"]
+    if r.compile_seconds is not None:
+        facts.append(f"{fmt.seconds(r.compile_seconds)} s of compile and warm-up")
+    if r.peak_rss_bytes:
+        facts.append(f"peak RSS {fmt.mib(r.peak_rss_bytes)} MiB")
+    if r.eval:
+        last = r.eval[-1]
+        facts.append(f"test MAE {fmt.metric(last.test_mae)} after {last.epoch} epoch(s)")
+    return [
+        Finding(
+            "status",
+            f"One case finished, {fmt.case_label(r.case)}"
+            + (f", after {len(r.epochs)} epoch(s)" if r.epochs else "")
+            + f": {', '.join(facts)}. No other case finished, so nothing is compared.",
+        )
+    ]
+
+
 def _speed_sentence(s: Speedup) -> Finding:
     """A difference is stated only when the factor's 95% interval excludes 1."""
-    name, eager = fmt.case_label(s.case, device=False), fmt.FRAMEWORK_LABELS[s.case.framework]
+    name = fmt.case_label(s.case, device=False)
+    base = fmt.case_label(s.case.baseline, device=False)  # PyTorch eager, JAX jit step, ...
     numbers = f"{fmt.seconds(s.compiled_seconds)} s vs {fmt.seconds(s.eager_seconds)} s"
     interval = s.interval
     if s.claim == "faster":
         text = (
-            f"{name} trains {fmt.ratio(s.factor)} faster than {eager} eager on {s.case.device} "
+            f"{name} trains {fmt.ratio(s.factor)} faster than {base} on {s.case.device} "
             f"(steady epoch {numbers}; {interval_text(interval)})."
         )
     elif s.claim == "slower":
         assert interval is not None
         text = (
-            f"{name} is slower than {eager} eager on {s.case.device} for this model: "
+            f"{name} is slower than {base} on {s.case.device} for this model: "
             f"{fmt.ratio(1 / s.factor)} the time per steady epoch ({numbers}; "
             f"{interval_text((1 / interval[1], 1 / interval[0]))})."
         )
     elif s.claim == "same":
         text = (
-            f"No measurable difference between {name} and {eager} eager on {s.case.device} "
+            f"No measurable difference between {name} and {base} on {s.case.device} "
             f"({numbers} per steady epoch; the factor's {interval_text(interval)} includes 1)."
         )
     else:
         text = (
-            f"{name} measured {numbers} per steady epoch against {eager} eager on "
+            f"{name} measured {numbers} per steady epoch against {base} on "
             f"{s.case.device}: too few samples to say which is faster."
         )
     return Finding("speed", text)
@@ -191,7 +211,9 @@ def _compile_sentence(s: Speedup) -> Finding:
         return Finding("compile", f"{cost}; too few samples to tell whether it pays back.")
     if epochs is None or s.claim != "faster":
         return Finding(
-            "compile", f"{cost}, never earned back: it is not measurably faster than eager."
+            "compile",
+            f"{cost}, never earned back: it is not measurably faster than "
+            f"{fmt.case_label(s.case.baseline, device=False)}.",
         )
     saved = fmt.seconds(s.eager_seconds - s.compiled_seconds)
     return Finding(
@@ -318,7 +340,10 @@ def _status(records: Sequence[Record]) -> list[Finding]:
     for status in ("failed", "skipped"):
         hit = [r for r in records if r.status == status]
         if hit:
-            cases = "; ".join(f"{r.case.name} ({r.reason or 'no reason given'})" for r in hit)
+            by_reason: dict[str, list[str]] = {}
+            for r in hit:
+                by_reason.setdefault(r.reason or "no reason given", []).append(r.case.name)
+            cases = "; ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
             found.append(Finding("status", f"{len(hit)} case(s) {status}: {cases}."))
     return found
 
@@ -350,32 +375,3 @@ def _regressions(snapshot: RunSnapshot) -> list[Finding]:
         for f in alerts
     ]
     return [Finding("regressions", f"{len(alerts)} flag(s) on this run: {'; '.join(parts)}.")]
-
-
-def environment_summary(records: Sequence[Record]) -> list[tuple[str, str]]:
-    """The environment keys of the run's records; values that differ by case are listed."""
-    keys = ENVIRONMENT_KEYS
-    rows = []
-    for key in keys:
-        values = sorted({_text(r.environment.get(key)) for r in records if key in r.environment})
-        if values:
-            rows.append((key, ", ".join(values)))
-    versions = sorted(
-        {
-            f"{r.environment.get('framework') or r.case.framework} "
-            f"{r.environment.get('framework_version')}"
-            for r in records
-            if r.environment.get("framework_version")
-        }
-    )
-    if versions:
-        rows.append(("frameworks", ", ".join(versions)))
-    return rows
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)

@@ -13,10 +13,14 @@ from bench.analysis.verdict import run_verdict
 from bench.conditions import OTHERS_LIMIT, OTHERS_MIN_SECONDS, STEAL_LIMIT
 from bench.config import EVAL_BUDGETS, Case
 from bench.records import Record
-from bench.reports import formatting, templates
+from bench.reports import formatting, protocol_templates, templates
+from bench.reports.advice import recommendations
+from bench.reports.budgets import budget_rows
+from bench.reports.devices import device_findings, device_pairs, unpaired_note
 from bench.reports.ladder import device_ladders, rung_modes
-from bench.reports.narrative import environment_summary, findings, speedups
+from bench.reports.narrative import findings, speedups
 from bench.reports.snapshot import RunSnapshot
+from bench.reports.workload import environment_summary, workload_rows
 from bench.uncertainty import MIN_STEADY_EPOCHS
 
 # What the measurement-conditions note cites: when a case is noisy, when it has an interval.
@@ -26,6 +30,10 @@ NOISE = {
     "steal_share": STEAL_LIMIT,
     "min_steady_epochs": MIN_STEADY_EPOCHS + 1,
 }
+
+
+# The flag label of a check that had too little history to judge: counted, not listed.
+UNJUDGED = "insufficient"
 
 
 @dataclass(frozen=True)
@@ -56,11 +64,18 @@ def curve_groups(records: Sequence[Record]) -> list[CurveGroup]:
     ]
 
 
+def reached_budgets(records: Sequence[Record]) -> list[int]:
+    """The evaluation budgets at least one record has test metrics for (a 2-epoch run has
+    none: its table shows the last evaluation only)."""
+    return [b for b in EVAL_BUDGETS if any(r.test_metrics_at(b) for r in records)]
+
+
 def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
-    """What every page about one run shows: verdict, findings, speedups, ladders, curve
-    groups, environment, measurement conditions."""
+    """What every page about one run shows: verdict, findings, recommendations, speedups,
+    ladders, budgets, devices, curve groups, workload, environment, measurement conditions."""
     found = speedups(snapshot.ok_records)
     by_case = {s.case: s.factor for s in found}
+    pairs = device_pairs(snapshot.records)
 
     def speedup(case: Case) -> float | None:
         return by_case.get(case)
@@ -77,7 +92,16 @@ def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
         "noise": NOISE,
         "groups": curve_groups(snapshot.records),
         "env": environment_summary(snapshot.records),
-        "budgets": EVAL_BUDGETS,
+        "budgets": reached_budgets(snapshot.records),
+        "all_budgets": EVAL_BUDGETS,
+        "advice": recommendations(snapshot.records),
+        "budget_rows": budget_rows(snapshot.records),
+        "pairs": pairs,
+        "pair_findings": device_findings(pairs),
+        "unpaired": unpaired_note(snapshot.records),
+        "workload": workload_rows(snapshot.records),
+        "judged_flags": [f for f in snapshot.flags if f.label != UNJUDGED],
+        "unjudged": sum(1 for f in snapshot.flags if f.label == UNJUDGED),
     }
 
 
@@ -85,7 +109,12 @@ def run_context(snapshot: RunSnapshot) -> dict[str, Any]:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.DictLoader(
-            {"base.html": templates.BASE, "macros.html": templates.MACROS, **_pages()}
+            {
+                "base.html": templates.BASE,
+                "macros.html": templates.MACROS,
+                "protocol.html": protocol_templates.MACROS,
+                **_pages(),
+            }
         ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench.config import state_dir
 from bench.records import check_run_id
 from bench.reports import data, figures
+from bench.reports.plotting import to_png
 from bench.reports.render import render, run_context
 from bench.reports.snapshot import SeriesHistory
 from bench.serialize import write_atomic
 from bench.warehouse import mask_url, warehouse_url
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_HISTORY = 30
 
@@ -46,14 +53,7 @@ def write_report(
     out_dir = Path(out_dir)
     figure_dir = out_dir / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
-    pngs = {
-        "timing": figures.timing_png(snapshot.records),
-        "speedup": figures.speedup_png(context["speedups"]),
-        "memory": figures.memory_time_png(snapshot.records),
-        **{ladder.key: figures.ladder_png(ladder) for ladder in context["ladders"]},
-        **{g.key: figures.curves_png(g.records) for g in context["groups"] if g.measured},
-        **{_history_key(h): figures.history_png(h) for h in histories},
-    }
+    pngs = {key: to_png(draw()) for key, draw in report_figures(context, histories).items()}
     sources = {}
     for key, png in pngs.items():
         (figure_dir / f"{key}.png").write_bytes(png)
@@ -68,6 +68,33 @@ def write_report(
         warehouse=mask_url(url or warehouse_url()),
     )
     return write_atomic(out_dir / "index.html", html)
+
+
+def report_figures(
+    context: dict[str, Any], histories: Sequence[SeriesHistory]
+) -> dict[str, Callable[[], Figure]]:
+    """The figures a report shows, by key, each drawn when called: only those with something
+    to draw, so the page shows no empty chart. `context` is render.run_context's."""
+    snapshot = context["s"]
+    records = snapshot.records
+    found: dict[str, Callable[[], Figure]] = {}
+    if any(r.status == "ok" and r.steady_epoch_seconds for r in records):
+        found["timing"] = partial(figures.timing_figure, records)
+    if context["speedups"]:
+        found["speedup"] = partial(
+            figures.speedup_figure, context["speedups"], run_id=snapshot.run.run_id
+        )
+    if any(r.status == "ok" and r.steady_epoch_seconds and r.peak_rss_bytes for r in records):
+        found["memory"] = partial(figures.memory_time_figure, records)
+    for ladder in context["ladders"]:
+        found[ladder.key] = partial(figures.ladder_figure, ladder)
+    for group in context["groups"]:
+        if group.measured:
+            found[group.key] = partial(figures.curves_figure, group.records)
+    for h in histories:
+        if h.measured:
+            found[_history_key(h)] = partial(figures.history_figure, h)
+    return found
 
 
 def _history_key(history: SeriesHistory) -> str:

@@ -54,3 +54,11 @@ class SeriesHistory:
 
     def flags_of(self, run_id: str) -> list[Flag]:
         return [f for f in self.flags if f.run_id == run_id]
+
+    @property
+    def measured(self) -> bool:
+        """Whether any of the runs has a value to draw (a series skipped every time has none)."""
+        return any(
+            p.steady_epoch_seconds is not None or p.peak_rss_bytes or p.test_mae is not None
+            for p in self.points
+        )

@@ -25,6 +25,10 @@ img { max-width: 100%; border: 1px solid #eee; }
 .noisy { color: #9a6700; font-weight: 600; } li.topic-caveat { color: #9a6700; }
 nav a { margin-right: 1rem; } nav { margin-bottom: 1rem; }
 details { margin: 0.4rem 0; } form { margin: 0.6rem 0; }
+.epoch-tables { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: flex-start; }
+caption { font-weight: 600; text-align: left; } td.projected { font-style: italic; }
+.history-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(34rem, 1fr));
+                gap: 0 1.5rem; }
 </style></head>
 <body>{% block nav %}{% endblock %}{% block body %}{% endblock %}</body></html>
 """
@@ -40,7 +44,7 @@ MACROS = """
 {% macro findings_list(found) -%}
 <ul class="findings">{% for f in found %}
 <li data-topic="{{ f.topic }}" class="topic-{{ f.topic }}">{{ f.text }}</li>
-{% else %}<li class="muted">Nothing to report: no case finished.</li>{% endfor %}</ul>
+{% else %}<li class="muted">No findings.</li>{% endfor %}</ul>
 {%- endmacro %}
 
 {% macro run_header(run) -%}
@@ -49,7 +53,9 @@ MACROS = """
 <tr><th>started</th><td>{{ fmt.when(run.started_at) }}</td><th>finished</th>
 <td>{{ fmt.when(run.finished_at) }}</td></tr>
 <tr><th>code version</th><td>{{ run.code_version or "-" }}</td><th>dataset validation</th>
-<td>{{ run.validation_outcome or "not validated" }}</td></tr></table>
+<td>{{ run.validation_outcome or "not validated" }}</td></tr>
+{% if run.note %}<tr><th>note</th><td colspan="3" id="run-note">{{ run.note }}</td></tr>{% endif %}
+</table>
 {%- endmacro %}
 
 {% macro results_table(records, speedup, vs_reference) -%}
@@ -156,8 +162,9 @@ MAE {{ fmt.metric(last.test_mae) }}{% else %}-{% endif %}</td></tr>{% endfor %}<
 {%- endmacro %}
 
 {% macro epoch_table(record) -%}
-<table class="epochs" data-case="{{ record.case.name }}"><tr><th>epoch</th><th>seconds</th>
-<th>train MAE</th></tr>
+<table class="epochs" data-case="{{ record.case.name }}"><caption>{{ record.case.name }}
+{% if record.status != "ok" %}({{ record.status }}){% endif %}</caption>
+<tr><th>epoch</th><th>seconds</th><th>train MAE ({{ fmt.MAE_UNIT }})</th></tr>
 {% for e in record.epochs %}<tr><td class="num">{{ e.epoch }}</td>
 <td class="num">{{ fmt.seconds(e.seconds) }}</td>
 <td class="num">{{ fmt.metric(e.train_mae) }}</td></tr>
@@ -182,17 +189,23 @@ MAE {{ fmt.metric(last.test_mae) }}{% else %}-{% endif %}</td></tr>{% endfor %}<
 {%- endmacro %}
 
 {% macro history_table(h) -%}
+{% set has_mae = h.points | map(attribute="test_mae") | select("number") | list %}
 <table class="history" data-case="{{ h.case.name }}"><tr><th>run</th><th>started</th><th>status</th>
-<th>steady epoch (s)</th><th>peak RSS (MiB)</th><th>{{ fmt.metric_label(h.test_mae_metric) }}</th>
-<th>flags</th></tr>
+<th>steady epoch (s)</th><th>peak RSS (MiB)</th>
+{% if has_mae %}<th>{{ fmt.metric_label(h.test_mae_metric) }}</th>{% endif %}<th>flags</th></tr>
 {% for p in h.points | reverse %}<tr><td>{{ p.run_id }}</td><td>{{ fmt.when(p.started_at) }}</td>
 <td class="{{ p.status }}">{{ p.status }}</td>
 <td class="num">{{ fmt.seconds(p.steady_epoch_seconds) }}</td>
 <td class="num">{{ fmt.mib(p.peak_rss_bytes) }}</td>
-<td class="num">{{ fmt.metric(p.test_mae) }}</td>
-<td>{% for f in h.flags_of(p.run_id) %}<span class="{{ 'bad' if f.is_open else '' }}">{{ f.label }}
+{% if has_mae %}<td class="num">{{ fmt.metric(p.test_mae) }}</td>{% endif %}
+{% set flags = h.flags_of(p.run_id) %}
+{% set unjudged = flags | selectattr("label", "equalto", "insufficient") | list %}
+{% set judged = flags | rejectattr("label", "equalto", "insufficient") | list %}
+<td>{% for f in judged %}<span class="{{ 'bad' if f.is_open else '' }}">{{ f.label }}
 {{ fmt.metric_label(f.metric) }}{% if f.acknowledgement %} (acknowledged){% endif %}</span>
-{% if not loop.last %}; {% endif %}{% endfor %}</td></tr>{% endfor %}</table>
+{% if not loop.last %}; {% endif %}{% endfor %}{% if unjudged %}{{ "; " if judged }}
+<span class="muted">{{ unjudged | length }} not judged (too little history)</span>{% endif %}</td>
+</tr>{% endfor %}</table>
 {% if h.acknowledgements %}<p>Acknowledgements:</p><ul>{% for a in h.acknowledgements %}
 <li>{{ fmt.when(a.created_at) }}: {{ fmt.metric_label(a.metric) }} from run {{ a.from_run_id }},
 {{ a.note }}</li>{% endfor %}</ul>{% endif %}
@@ -222,21 +235,31 @@ MAE {{ fmt.metric(last.test_mae) }}{% else %}-{% endif %}</td></tr>{% endfor %}<
 """
 
 REPORT = """{% extends "base.html" %}{% import "macros.html" as m with context %}
+{% import "protocol.html" as p %}
 {% block title %}bench report: {{ s.run.run_id }}{% endblock %}
 {% block body %}
 <h1>Benchmark report: run {{ s.run.run_id }}</h1>
 <p class="muted">One small regression network (California Housing) trained in PyTorch,
 TensorFlow and JAX, from the loops people write to whole epochs compiled as one program.
 Generated {{ generated }} from the warehouse at {{ warehouse }}.</p>
-<nav><a href="#findings">Findings</a><a href="#speed">Speed and memory</a>
-<a href="#ladder">Ladder</a>
-<a href="#conditions">Measurement conditions</a>
+<nav><a href="#findings">Findings</a><a href="#recommendations">Recommendations</a>
+<a href="#workload">Workload</a><a href="#speed">Speed and memory</a>
+<a href="#budgets">Time to each budget</a><a href="#ladder">Ladder</a>
+<a href="#devices">GPU and CPU</a><a href="#conditions">Measurement conditions</a>
 <a href="#accuracy">Test error</a><a href="#cases">Training per case</a>
 <a href="#history">History</a>
 <a href="#environment">Environment</a><a href="#validation">Data validation</a></nav>
 {{ m.run_header(s.run) }}
 {{ m.verdict_block(verdict) }}
 <section id="findings"><h2>Findings</h2>{{ m.findings_list(found) }}</section>
+<section id="recommendations"><h2>Recommendations</h2>
+<p>Computed from this run's numbers: training time to a budget is compile + N x steady epoch
+(measured where the run trained that far), the model the break-even epochs use.</p>
+{% if advice %}{{ m.findings_list(advice) }}{% else %}<p class="muted">Nothing to recommend:
+no device has two finished modes in this run.</p>{% endif %}</section>
+<section id="workload"><h2>Workload</h2>
+<p>What every case trains, as the code and the records define it.</p>
+{{ p.workload_table(workload) }}</section>
 <section id="speed"><h2>Speed, compile time and memory</h2>
 <p>Steady epoch = median of epochs 2..N (over repeats: the median of the repeats' medians), with
 its 95% interval and CV; compile = epoch 1 beyond steady; speedup = steady time of the framework's
@@ -246,33 +269,60 @@ steady / reference workload time (see
 {{ m.results_table(s.records, speedup, vs_reference) }}
 <h3>Speedup of each mode over its baseline, with its 95% interval</h3>
 {{ m.speedups_table(speedups) }}
-<h3>Steady epoch time, compile time apart</h3>
+{% if "timing" in figures %}<h3>Steady epoch time, compile time apart</h3>
 <img id="fig-timing" src="{{ figures.timing }}" alt="steady epoch and compile time per case">
-<h3>Speedup over the baseline (bars: 95% interval)</h3>
-<img id="fig-speedup" src="{{ figures.speedup }}" alt="speedup over eager">
-<h3>Peak memory against time</h3>
+{% endif %}
+{% if "speedup" in figures %}<h3>Speedup over the baseline (bars: 95% interval)</h3>
+<img id="fig-speedup" src="{{ figures.speedup }}" alt="speedup over eager">{% endif %}
+{% if "memory" in figures %}<h3>Peak memory against time</h3>
 <img id="fig-memory" src="{{ figures.memory }}" alt="peak memory against steady epoch time">
+{% endif %}
+{{ p.memory_note() }}
 </section>
+<section id="budgets"><h2>Time to {{ all_budgets | join(", ") }} epochs, and peak memory</h2>
+<p>Training seconds until the end of each budget's last epoch (compile and warm-up included),
+from the case's own epoch times; peak memory is the whole run's (see
+<a href="#memory-note">what peak RSS measures</a>).</p>
+{{ p.budgets_table(budget_rows, all_budgets) }}</section>
 <section id="ladder"><h2>From what you write to what the hardware allows</h2>
 {{ m.ladder_block(ladders, rungs, "figures/", ".png") }}</section>
+<section id="devices"><h2>GPU against CPU</h2>
+<p>Each framework and mode that finished on both devices: GPU speedup = CPU steady epoch / GPU
+steady epoch, claimed only when its 95% interval excludes 1; counting compile = from which epoch
+the GPU's compile + N x steady is no more than the CPU's.</p>
+{{ p.devices_block(pairs, pair_findings, unpaired) }}</section>
 <section id="conditions"><h2>Measurement conditions</h2>
 {{ m.conditions_block(s.records, noise) }}</section>
-<section id="accuracy"><h2>Test error at {{ budgets | join(", ") }} epochs</h2>
+<section id="accuracy"><h2>Test error{% if budgets %} at {{ budgets | join(", ") }} epochs
+{%- endif %}</h2>
+<p>Test MSE and MAE on the held-out rows, in units of {{ fmt.MAE_UNIT }} (MSE: squared).</p>
 {{ m.accuracy_table(s.records, budgets) }}</section>
 <section id="cases"><h2>Training per case</h2>
 {% for g in groups %}<h3>{{ g.title }}</h3>
-{% if g.measured %}
+{% if g.key in figures %}
 <img id="fig-{{ g.key }}" src="{{ figures[g.key] }}" alt="training curves {{ g.title }}">
 {% endif %}
-{% for r in g.records %}<details><summary>{{ r.case.name }}: {{ r.epochs | length }} epoch(s)
-{% if r.status != "ok" %}({{ r.status }}: {{ r.reason }}){% endif %}</summary>
-{{ m.epoch_table(r) }}</details>{% endfor %}{% endfor %}
+<div class="epoch-tables">{% for r in g.records if r.epochs %}{{ m.epoch_table(r) }}
+{% endfor %}</div>
+{% set idle = g.records | rejectattr("epochs") | list %}
+{% if idle %}<p class="muted">No epochs: {% for r in idle %}{{ r.case.name }} ({{ r.status }}:
+{{ r.reason or "no reason given" }}){{ "; " if not loop.last }}{% endfor %}.</p>{% endif %}
+{% endfor %}
 </section>
 <section id="history"><h2>History: the last {{ history }} runs of each series</h2>
-<p>Flags on this run:</p>{{ m.flags_table(s.flags, show_run=False) }}
-{% for h in histories %}<h3 id="history-{{ h.case.name }}">{{ h.case.name }}</h3>
+<p>Flags on this run:</p>{{ m.flags_table(judged_flags, show_run=False) }}
+{% if unjudged %}<p class="muted" id="unjudged">{{ unjudged }} check(s) of this run not judged:
+too little history (label <code>insufficient</code>).</p>{% endif %}
+{% set idle = histories | rejectattr("measured") | list %}
+{% if idle %}<p class="muted" id="history-unmeasured">Nothing measured in the last {{ history }}
+runs of: {% for h in idle %}{{ h.case.name }} ({{ h.points | map(attribute="status") | unique
+| join(", ") }}){{ "; " if not loop.last }}{% endfor %}.</p>{% endif %}
+<div class="history-grid">
+{% for h in histories if h.measured %}<div><h3 id="history-{{ h.case.name }}">{{ h.case.name }}</h3>
 <img id="fig-history-{{ h.case.name }}" src="{{ figures['history-' + h.case.name] }}"
-alt="history of {{ h.case.name }}">{{ m.history_table(h) }}{% endfor %}
+alt="history of {{ h.case.name }}">
+<details><summary>The {{ h.points | length }} run(s) as a table</summary>
+{{ m.history_table(h) }}</details></div>{% endfor %}</div>
 </section>
 <section id="environment"><h2>Environment</h2>{{ m.environment_table(env) }}</section>
 <section id="validation"><h2>Data validation</h2>

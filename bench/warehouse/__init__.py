@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bench.warehouse.engine import (
     NotFound,
+    NoWarehouse,
     WarehouseError,
     WarehouseUnavailable,
     default_url,
@@ -15,11 +16,13 @@ from bench.warehouse.engine import (
     mask_url,
     warehouse_url,
 )
-from bench.warehouse.migrate import upgrade
+from bench.warehouse.migrate import require_warehouse, upgrade
 from bench.warehouse.queries import (
     compare_runs,
+    epochs_for_run,
     latest_results,
     latest_run_id,
+    list_runs,
     results_for_run,
     series_history,
 )
@@ -35,6 +38,7 @@ from bench.warehouse.store import (
 )
 
 __all__ = [
+    "NoWarehouse",
     "NotFound",
     "QueryError",
     "WarehouseError",
@@ -42,12 +46,15 @@ __all__ = [
     "compare_runs",
     "default_url",
     "ensure_run",
+    "epochs_for_run",
     "finish_run",
     "get_engine",
     "latest_results",
     "latest_run_id",
+    "list_runs",
     "mask_url",
     "read_only_query",
+    "require_warehouse",
     "results_for_run",
     "series_history",
     "spool_dir",

@@ -52,6 +52,23 @@ class NotFound(WarehouseError):
     """No such run, result or report in the warehouse; the message says how to find one."""
 
 
+class NoWarehouse(NotFound):
+    """A reader found no warehouse at the URL: only writers create one, so a mistyped URL is
+    reported instead of becoming a new, empty database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = mask_url(url)
+        super().__init__(
+            f"no warehouse at {self.url}; run `bench db upgrade` or a benchmark first, or set "
+            f"{URL_ENV} to the warehouse's URL"
+        )
+
+
+# What get_engine connects to: (backend, driver) pairs, and how to spell them.
+SUPPORTED_DRIVERS = frozenset({("sqlite", "pysqlite"), ("postgresql", "psycopg")})
+SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+
+
 def default_url() -> str:
     """The embedded default: an SQLite file in the bench state directory."""
     return f"sqlite:///{state_dir() / 'warehouse.db'}"
@@ -142,12 +159,31 @@ def sqlite_path(url: str) -> str | None:
     return None if not database or database == ":memory:" else database
 
 
+def check_url(url: str) -> None:
+    """WarehouseError, one line naming the supported URLs, unless `url` is one of them (a
+    `mysql://` URL would otherwise end in a traceback about a missing driver module)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise WarehouseError(
+            f"{mask_url(url)!r} is not a database URL; the warehouse takes {SUPPORTED_URLS} "
+            f"(set {URL_ENV})"
+        ) from None
+    if (parsed.get_backend_name(), parsed.get_driver_name()) not in SUPPORTED_DRIVERS:
+        raise WarehouseError(
+            f"unsupported warehouse URL {mask_url(url)}: the warehouse takes {SUPPORTED_URLS} "
+            f"(set {URL_ENV})"
+        )
+
+
 def get_engine(url: str | None = None) -> Engine:
-    """The engine for `url` (default: warehouse_url()), created once per process and URL."""
+    """The engine for `url` (default: warehouse_url()), created once per process and URL;
+    WarehouseError for a URL of another database (check_url)."""
     url = normalize_url(url or warehouse_url())
     with _lock:
         engine = _engines.get(url)
         if engine is None:
+            check_url(url)
             engine = _engines[url] = _create_engine(url)
     return engine
 

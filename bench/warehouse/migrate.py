@@ -18,7 +18,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from bench.warehouse.engine import WarehouseError, connect, get_engine, mask_url, reader_role
+from bench.warehouse.engine import (
+    NoWarehouse,
+    WarehouseError,
+    check_url,
+    connect,
+    get_engine,
+    is_sqlite,
+    mask_url,
+    normalize_url,
+    reader_role,
+    sqlite_path,
+    warehouse_url,
+)
 from bench.warehouse.roles import grant_reader, warehouse_relations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -73,6 +85,20 @@ def upgrade(url: str | None = None) -> str:
     with _upgraded_lock:
         _upgraded.add(key)
     return head
+
+
+def require_warehouse(url: str | None = None) -> None:
+    """For commands that only read: NoWarehouse unless a writer (`bench db upgrade`, a run,
+    `bench ingest`) made the warehouse at `url`. Creates nothing, no SQLite file or folder and
+    no schema, so a mistyped URL is reported instead of becoming a new, empty warehouse."""
+    url = normalize_url(url or warehouse_url())
+    check_url(url)
+    path = sqlite_path(url) if is_sqlite(url) else None
+    if path is not None and not Path(path).is_file():
+        raise NoWarehouse(url)
+    with connect(get_engine(url)) as conn:
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            raise NoWarehouse(url)
 
 
 def grant_read_access(url: str | None = None) -> bool:

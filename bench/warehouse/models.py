@@ -35,6 +35,9 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "test_mse_30",
     "test_mae_30",
 )
+# The result's last evaluation, whatever its epoch (a 2-epoch run has no 10/20/30 metrics):
+# shown beside the results, not judged by detection (runs of different budgets differ).
+FINAL_EVAL_COLUMNS: tuple[str, ...] = ("eval_epoch", "test_mse", "test_mae")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -83,6 +86,7 @@ class BenchmarkRun(Base):
     dataset_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     validation_outcome: Mapped[str | None] = mapped_column(sa.String(16))
     code_version: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
@@ -124,6 +128,9 @@ class BenchmarkResult(Base):
     test_mae_20: Mapped[float | None] = mapped_column(sa.Float)
     test_mse_30: Mapped[float | None] = mapped_column(sa.Float)
     test_mae_30: Mapped[float | None] = mapped_column(sa.Float)
+    eval_epoch: Mapped[int | None]
+    test_mse: Mapped[float | None] = mapped_column(sa.Float)
+    test_mae: Mapped[float | None] = mapped_column(sa.Float)
     eval_metrics: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     dataset_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     framework_version: Mapped[str | None] = mapped_column(sa.String(64))
@@ -256,6 +263,7 @@ LatestResultsView = sa.Table(
     *(sa.Column(c.name, c.type) for c in RESULTS.c if c.name != "environment"),
     sa.Column("trigger", sa.String),
     sa.Column("code_version", sa.String),
+    sa.Column("note", sa.Text),
 )
 SeriesHistoryView = sa.Table(
     "series_history",
@@ -266,8 +274,11 @@ SeriesHistoryView = sa.Table(
         + METRIC_COLUMNS
         + ("environment_fingerprint", "framework_version")
         + ("steady_ci_low", "steady_ci_high", "steady_cv", "repeats", "noisy")
+        + FINAL_EVAL_COLUMNS
+        + ("epochs_completed",)
     ),
     sa.Column("trigger", sa.String),
     sa.Column("code_version", sa.String),
     sa.Column("validation_outcome", sa.String),
+    sa.Column("note", sa.Text),
 )

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bench.records import BLOCKING_LABELS, STATUSES
 from bench.uncertainty import (
     NO_DIFFERENCE,
     TOO_FEW_SAMPLES,
@@ -24,6 +25,9 @@ from bench.uncertainty import (
 from bench.warehouse.engine import NotFound, connect, get_engine
 from bench.warehouse.migrate import upgrade
 from bench.warehouse.models import (
+    EPOCHS,
+    FINAL_EVAL_COLUMNS,
+    FLAGS,
     METRIC_COLUMNS,
     RESULTS,
     RUNS,
@@ -46,6 +50,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "started_at",
     "epochs_completed",
     *METRIC_COLUMNS,
+    *FINAL_EVAL_COLUMNS,
     "framework_version",
     "environment_fingerprint",
     "steady_ci_low",
@@ -53,16 +58,41 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "steady_cv",
     "repeats",
     "noisy",
+    "note",  # the run's
 )
 SERIES_COLUMNS: tuple[str, ...] = (
     "run_id",
     "started_at",
     "trigger",
     "status",
+    "epochs_completed",
     "value",
+    *FINAL_EVAL_COLUMNS,
     "environment_fingerprint",
     "framework_version",
     "code_version",
+    "note",
+)
+# What list_runs returns per run, in this order (one count per status).
+RUN_LIST_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "trigger",
+    "started_at",
+    *STATUSES,
+    "blocking",
+    "verdict",
+    "note",
+)
+# What epochs_for_run returns per epoch: the test metrics where the epoch was evaluated.
+EPOCH_COLUMNS: tuple[str, ...] = (
+    "framework",
+    "mode",
+    "device",
+    "epoch",
+    "seconds",
+    "train_mae",
+    "test_mse",
+    "test_mae",
 )
 # compare_runs reports these metrics side by side, with the ratio B / A.
 COMPARED_METRICS: tuple[str, ...] = (
@@ -116,8 +146,10 @@ def results_for_run(run_id: str, url: str | None = None) -> list[dict[str, Any]]
 
 
 def _results(run_id: str, columns: Sequence[str], url: str | None) -> list[dict[str, Any]]:
+    """`columns` of the run's results; a name that is not a result column is the run's."""
     query = (
-        sa.select(*(results.c[name] for name in columns))
+        sa.select(*(results.c[n] if n in results.c else runs.c[n] for n in columns))
+        .join(runs, runs.c.run_id == results.c.run_id)
         .where(results.c.run_id == run_id)
         .order_by(results.c.framework, results.c.mode, results.c.device)
     )
@@ -133,6 +165,80 @@ def latest_results(url: str | None = None) -> list[dict[str, Any]]:
     )
     with connect(_engine(url)) as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def epochs_for_run(run_id: str, url: str | None = None) -> list[dict[str, Any]]:
+    """Every epoch of every case of the run (EPOCH_COLUMNS), by case then epoch; test MSE and
+    MAE on the epochs that were evaluated, else None."""
+    query = (
+        sa.select(*(results.c[n] for n in ("id", "framework", "mode", "device", "eval_metrics")))
+        .where(results.c.run_id == run_id)
+        .order_by(results.c.framework, results.c.mode, results.c.device)
+    )
+    with connect(_engine(url)) as conn:
+        cases = conn.execute(query).mappings().all()
+        epochs = conn.execute(
+            sa.select(EPOCHS)
+            .where(EPOCHS.c.result_id.in_([case["id"] for case in cases]))
+            .order_by(EPOCHS.c.result_id, EPOCHS.c.epoch)
+        ).mappings()
+        by_result: dict[int, list[Any]] = {}
+        for epoch in epochs:
+            by_result.setdefault(epoch["result_id"], []).append(epoch)
+    rows = []
+    for case in cases:
+        tested = {e.get("epoch"): e for e in case["eval_metrics"] or [] if isinstance(e, dict)}
+        for epoch in by_result.get(case["id"], []):
+            test = tested.get(epoch["epoch"], {})
+            rows.append(
+                {
+                    **{name: case[name] for name in ("framework", "mode", "device")},
+                    **{name: epoch[name] for name in ("epoch", "seconds", "train_mae")},
+                    "test_mse": test.get("test_mse"),
+                    "test_mae": test.get("test_mae"),
+                }
+            )
+    return rows
+
+
+def list_runs(*, last: int = 20, url: str | None = None) -> list[dict[str, Any]]:
+    """The newest `last` runs, oldest first (RUN_LIST_COLUMNS): how many cases ended ok, skipped
+    and failed, how many blocking flags detection wrote, and the verdict (bench.analysis.verdict's
+    rule: red when a flag is blocking or a case failed, else green), with the run's note."""
+    if last < 1:
+        raise ValueError(f"last must be at least 1, got {last}")
+    counted = sa.select(
+        results.c.run_id,
+        *(
+            sa.func.sum(sa.case((results.c.status == status, 1), else_=0)).label(status)
+            for status in STATUSES
+        ),
+    ).group_by(results.c.run_id).subquery()  # fmt: skip
+    flagged = (
+        sa.select(FLAGS.c.run_id, sa.func.count().label("blocking"))
+        .where(FLAGS.c.label.in_(sorted(BLOCKING_LABELS)))
+        .group_by(FLAGS.c.run_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            runs.c.run_id,
+            runs.c.trigger,
+            runs.c.started_at,
+            *(sa.func.coalesce(counted.c[status], 0).label(status) for status in STATUSES),
+            sa.func.coalesce(flagged.c.blocking, 0).label("blocking"),
+            runs.c.note,
+        )
+        .outerjoin(counted, counted.c.run_id == runs.c.run_id)
+        .outerjoin(flagged, flagged.c.run_id == runs.c.run_id)
+        .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+        .limit(last)
+    )
+    with connect(_engine(url)) as conn:
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+    for row in rows:
+        row["verdict"] = "red" if row["blocking"] or row["failed"] else "green"
+    return [{name: row[name] for name in RUN_LIST_COLUMNS} for row in rows[::-1]]
 
 
 def series_history(

@@ -22,7 +22,9 @@ from sqlalchemy.engine import Connection
 
 from bench.warehouse.engine import (
     READ_URL_ENV,
+    NoWarehouse,
     WarehouseError,
+    check_url,
     configured_read_url,
     get_engine,
     is_sqlite,
@@ -32,7 +34,7 @@ from bench.warehouse.engine import (
     short_reason,
     sqlite_path,
 )
-from bench.warehouse.migrate import upgrade
+from bench.warehouse.migrate import require_warehouse, upgrade
 from bench.warehouse.roles import refusal
 
 Rows = list[tuple[Any, ...]]
@@ -72,11 +74,14 @@ def read_only_query(
     was cut there (the caller says so). A write raises QueryError and changes nothing. `url` is
     the warehouse; the query connects to read_url(url).
     """
-    target = read_url(url)
     if url is not None or configured_read_url() is None:
         # The schema (and on PostgreSQL the reader's grants) come from the owner's URL; given
-        # a read URL of its own, bench sql never connects as the owner.
+        # a read URL of its own, bench sql never connects as the owner. A query never creates
+        # a warehouse (NoWarehouse when there is none).
+        require_warehouse(url)
         upgrade(url)
+    target = read_url(url)
+    check_url(target)
     fetch = None if max_rows is None else max_rows + 1
     if is_sqlite(target):
         return _sqlite(target, sql, timeout_s=timeout_s, fetch=fetch)
@@ -164,6 +169,8 @@ def _sqlite(
     path = sqlite_path(url)
     if path is None:
         raise QueryError("read-only queries need a file or server database, not :memory:")
+    if not Path(path).is_file():
+        raise NoWarehouse(url)
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     denied: list[str] = []
 

@@ -43,7 +43,7 @@ from bench.warehouse.models import (
     RUNS,
     VALIDATIONS,
 )
-from bench.warehouse.runs import read_run
+from bench.warehouse.runs import case_filter, case_of, from_row, read_run
 
 runs, results, epochs, validations = RUNS, RESULTS, EPOCHS, VALIDATIONS
 RESULT_KEY = ("run_id", "framework", "mode", "device")
@@ -53,15 +53,26 @@ FLAG_KEY = ("run_id", "framework", "mode", "device", "metric")
 MAX_SPOOL_NAME = 200
 
 
-def store_record(record: Record, *, url: str | None = None, trigger: str | None = None) -> None:
+def store_record(record: Record, *, url: str | None = None, trigger: str | None = None) -> bool:
     """Upsert the record's run (if missing), then its result and epochs in one transaction.
 
-    trigger: this option, else the record's own, else "cli". Raises WarehouseUnavailable when
-    the database cannot be reached (see store_or_spool to keep the record instead).
+    trigger: this option, else the record's own, else "cli". True when the record is new,
+    False when it replaced the stored one of its run, case and repeat (storing it again changes
+    nothing else). Raises WarehouseUnavailable when the database cannot be reached (see
+    store_or_spool to keep the record instead).
     """
     upgrade(url)
     with connect(get_engine(url), write=True) as conn:
+        new = not _repeat_stored(conn, record)
         write_record(conn, record, trigger=trigger)
+    return new
+
+
+def _repeat_stored(conn: Connection, record: Record) -> bool:
+    """Whether the record's run, case and repeat already has a row in result_repeats."""
+    key = {"run_id": record.run_id, **record.case.as_dict(), "repeat": record.repeat}
+    query = sa.select(REPEATS.c.id).where(*(REPEATS.c[k] == v for k, v in key.items()))
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def write_record(conn: Connection, record: Record, *, trigger: str | None = None) -> int:
@@ -78,6 +89,7 @@ def write_record(conn: Connection, record: Record, *, trigger: str | None = None
         started_at=parse_time(record.started_at),
         dataset_sha256=record.dataset_sha256,
         code_version=code_version(record.environment),
+        note=record.note,
     )
     # Writers of one run take turns: each summary must see every repeat committed before it.
     conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == record.run_id).with_for_update())
@@ -184,6 +196,10 @@ def result_row(record: Record) -> dict[str, Any]:
         metrics = record.test_metrics_at(budget)
         row[f"test_mse_{budget}"] = finite(metrics.test_mse) if metrics else None
         row[f"test_mae_{budget}"] = finite(metrics.test_mae) if metrics else None
+    final = record.final_eval
+    row["eval_epoch"] = final.epoch if final else None
+    row["test_mse"] = finite(final.test_mse) if final else None
+    row["test_mae"] = finite(final.test_mae) if final else None
     return row
 
 
@@ -194,9 +210,12 @@ def ensure_run(
     started_at: datetime | str | None = None,
     dataset_sha256: str | None = None,
     code_version: str | None = None,
+    note: str | None = None,
     url: str | None = None,
 ) -> None:
-    """Create the run row if it is missing; an existing run only gets its empty fields filled."""
+    """Create the run row if it is missing; an existing run only gets its empty fields filled.
+
+    note: why the run was made (the DAG's Param `note`); empty means none."""
     upgrade(url)
     with connect(get_engine(url), write=True) as conn:
         _insert_run_if_missing(
@@ -206,6 +225,7 @@ def ensure_run(
             started_at=parse_time(started_at) if started_at else datetime.now(UTC),
             dataset_sha256=dataset_sha256,
             code_version=code_version,
+            note=note or None,
         )
 
 
@@ -285,10 +305,43 @@ def write_flags(conn: Connection, run_id: str, flags: Iterable[Flag]) -> int:
     return len(rows)
 
 
-def add_acknowledgement(conn: Connection, ack: Acknowledgement) -> None:
-    """Store one acknowledgement; NotFound when its first run is not in the warehouse."""
+def add_acknowledgement(conn: Connection, ack: Acknowledgement) -> int:
+    """Store one acknowledgement; its id. NotFound when its first run is not in the warehouse;
+    ValueError when the case's metric is already acknowledged from that run: one decision per
+    level, changed by withdrawing it (delete_acknowledgement) and acknowledging again."""
     read_run(conn, ack.from_run_id)
-    conn.execute(sa.insert(ACKNOWLEDGEMENTS).values(**ack.to_dict()))
+    # Acknowledgements from one run take turns, so two at once cannot both pass the check.
+    conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == ack.from_run_id).with_for_update())
+    same = sa.select(ACKNOWLEDGEMENTS.c.id, ACKNOWLEDGEMENTS.c.note).where(
+        case_filter(ACKNOWLEDGEMENTS, ack.case),
+        ACKNOWLEDGEMENTS.c.metric == ack.metric,
+        ACKNOWLEDGEMENTS.c.from_run_id == ack.from_run_id,
+    )
+    existing = conn.execute(same.limit(1)).first()
+    if existing is not None:
+        raise ValueError(
+            f"{ack.case.name} {ack.metric} is already acknowledged from run {ack.from_run_id} "
+            f"(acknowledgement {existing.id}: {existing.note!r}); nothing was stored. To change "
+            f"it, withdraw it first: bench ack --withdraw {existing.id}"
+        )
+    values = {k: v for k, v in ack.to_dict().items() if k != "id"}
+    statement = sa.insert(ACKNOWLEDGEMENTS).values(**values).returning(ACKNOWLEDGEMENTS.c.id)
+    ack_id: int = conn.execute(statement).scalar_one()
+    return ack_id
+
+
+def delete_acknowledgement(conn: Connection, ack_id: int) -> Acknowledgement:
+    """Delete one acknowledgement (detection stops honouring it) and return what it was;
+    NotFound when there is no such id."""
+    statement = (
+        sa.delete(ACKNOWLEDGEMENTS)
+        .where(ACKNOWLEDGEMENTS.c.id == ack_id)
+        .returning(*ACKNOWLEDGEMENTS.c)
+    )
+    row = conn.execute(statement).mappings().first()
+    if row is None:
+        raise NotFound(f"no acknowledgement {ack_id}; `bench ack --list` shows them with their ids")
+    return from_row(Acknowledgement, row, case=case_of(row))
 
 
 def _flag_row(flag: Flag) -> dict[str, Any]:
@@ -359,7 +412,7 @@ def _insert_run_if_missing(conn: Connection, *, run_id: str, **values: Any) -> N
         run_id=run_id, created_at=datetime.now(UTC), **values
     )
     conn.execute(statement.on_conflict_do_nothing(index_elements=["run_id"]))
-    for column in ("dataset_sha256", "code_version"):
+    for column in ("dataset_sha256", "code_version", "note"):
         if values.get(column):
             # Only matching rows are locked, so concurrent writers of one run rarely wait here.
             conn.execute(

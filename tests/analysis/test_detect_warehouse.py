@@ -123,8 +123,10 @@ def test_cli_exit_codes_and_formats(
 def test_cli_errors_are_one_line(warehouse_url: str, slowed: list[str], capsys) -> None:
     assert main(["detect", "--run", "nope"]) == 1
     assert "no run 'nope'" in capsys.readouterr().err
-    assert main(["ack", "--framework", "torch"]) == 1
-    assert "needs --framework" in capsys.readouterr().err
-    assert main(["ack", "--framework", "torch", "--mode", "eager", "--metric", "x",
-                 "--from", slowed[0]]) == 1  # fmt: skip
-    assert "no detection policy" in capsys.readouterr().err
+    assert main(["ack", "--framework", "torch"]) == 2  # a usage error, as argparse's are
+    assert "bench ack needs --mode, --metric, --from, --note" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ack", "--framework", "torch", "--mode", "eager", "--metric", "x",
+              "--from", slowed[0], "--note", "why"])  # fmt: skip
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'x'" in capsys.readouterr().err

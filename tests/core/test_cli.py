@@ -105,7 +105,7 @@ def test_run_stores_in_the_default_warehouse(tmp_path: Path, data_home: Path) ->
     env_no_url = {k: v for k, v in os.environ.items() if k != "BENCH_WAREHOUSE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "bench", "run", "--framework", "torch", "--mode", "eager",
-         "--epochs", "2", "--run-id", "cli-store-test", "--quiet"],
+         "--epochs", "2", "--run-id", "cli-store-test", "--quiet", "--note", "two epochs"],
         capture_output=True, text=True, env={**env_no_url, **env}, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -114,6 +114,15 @@ def test_run_stores_in_the_default_warehouse(tmp_path: Path, data_home: Path) ->
     assert result.returncode == 0, results.stderr
     rows = json.loads(results.stdout)
     assert [(r["framework"], r["mode"], r["device"]) for r in rows] == [("torch", "eager", "cpu")]
+    # A 2-epoch run reaches no 10/20/30 budget: its last evaluation, epochs and note still show.
+    [row] = rows
+    assert (row["epochs_completed"], row["eval_epoch"], row["test_mae_10"]) == (2, 2, None)
+    assert row["test_mse"] > 0 and row["test_mae"] > 0 and row["note"] == "two epochs"
+    listed = bench("runs", "--last", "1", "--format", "json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [run] = json.loads(listed.stdout)
+    assert (run["run_id"], run["ok"], run["failed"]) == ("cli-store-test", 1, 0)
+    assert run["note"] == "two epochs"
 
 
 @pytest.mark.integration

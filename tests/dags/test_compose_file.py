@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from bench import conditions
 from bench.conditions import CORES_ENV, parse_cores
 from tests.dags.dag_helpers import REPO
-from tests.reliability.deployment import check_secrets
+from tests.reliability.deployment import check_secrets, compose_config, good_env, resolved
 from tests.reliability.deployment import env_example as read_env_example
 
 AIRFLOW_SERVICES = {
@@ -27,6 +28,7 @@ SECRETS_CHECK = "secrets-check"
 LONG_RUNNING = {"postgres", "redis"} | AIRFLOW_SERVICES - {"airflow-init"}
 WORKERS = {"airflow-worker-cpu": "cpu", "airflow-worker-gpu": "gpu"}
 CPU_WORKER = "airflow-worker-cpu"
+API_SERVER = "airflow-apiserver"  # where Airflow mounts the plugin's dashboard
 # ${NAME}, ${NAME:-default}, ${NAME:?error}; `$$` is compose's escape for a literal `$`.
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
 
@@ -206,3 +208,56 @@ def test_bench_cpu_cores_goes_to_the_cpu_worker_alone_and_within_its_cpuset(
     gpu_cpuset = parse_cores(cpuset_variable("gpu", services["airflow-worker-gpu"])[1])
     monkeypatch.setattr(conditions, "allowed_cores", lambda: gpu_cpuset)
     assert not set(conditions.case_cores("gpu", 1)) & cpuset
+
+
+def bench_home(service: dict[str, Any]) -> PurePosixPath:
+    """BENCH_HOME in a service: its environment's, else the image's (docker/Dockerfile ENV)."""
+    if value := service["environment"].get("BENCH_HOME"):
+        return PurePosixPath(value)
+    match = re.search(r"\bBENCH_HOME=(\S+)", (REPO / "docker" / "Dockerfile").read_text())
+    assert match, "docker/Dockerfile must set BENCH_HOME"
+    return PurePosixPath(match.group(1))
+
+
+def mount_at(service: dict[str, Any], path: PurePosixPath) -> tuple[str, str, bool]:
+    """(source, target, read-only) of the service's mount that holds `path` (the deepest)."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):  # short syntax: SOURCE:TARGET[:MODE]
+            source, target, *mode = VARIABLE.sub("$VARIABLE", volume).split(":")
+            mounts.append((source, target, "ro" in mode))
+        else:  # long syntax, as `compose config` writes it
+            mounts.append((volume["source"], volume["target"], bool(volume.get("read_only"))))
+    holding = [m for m in mounts if path.is_relative_to(m[1])]
+    assert holding, f"nothing is mounted at {path}"
+    return max(holding, key=lambda m: len(PurePosixPath(m[1]).parts))
+
+
+def report_writer(services: dict[str, Any]) -> str:
+    """The worker that runs detect_regressions, which writes the report: it names no queue, so
+    the default queue's (tests/dags/test_dag_structure.py checks that it names none)."""
+    default_queue = services[API_SERVER]["environment"]["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
+    (writer,) = [name for name, queue in WORKERS.items() if queue == default_queue]
+    return writer
+
+
+def check_reports_reach_the_dashboard(services: dict[str, Any], volumes: dict[str, Any]) -> None:
+    writer = report_writer(services)
+    reports = bench_home(services[writer]) / "reports"
+    assert bench_home(services[API_SERVER]) / "reports" == reports
+    written = mount_at(services[writer], reports)
+    read = mount_at(services[API_SERVER], reports)
+    assert written[0] in volumes, f"{reports} must be on a named volume, not {written[0]}"
+    assert written[:2] == read[:2], "the api-server must mount the volume the reports are on"
+    assert not written[2], f"{writer} must be able to write {reports}"
+
+
+def test_reports_are_on_a_volume_the_writing_worker_and_the_api_server_share(
+    compose_text: str, services: dict[str, Any]
+) -> None:
+    check_reports_reach_the_dashboard(services, yaml.safe_load(compose_text)["volumes"])
+
+
+def test_compose_itself_mounts_the_reports_volume_in_both(tmp_path: Path) -> None:
+    config = compose_config(good_env(), tmp_path)
+    check_reports_reach_the_dashboard(resolved(config), yaml.safe_load(config.stdout)["volumes"])

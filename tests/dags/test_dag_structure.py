@@ -13,6 +13,7 @@ from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import ParamValidationError
 
 from bench.config import FRAMEWORK_MODES, RunSettings
+from bench.devices import has_gpu
 from tests.dags.dag_helpers import REPO
 
 DAG_ID = "bench_nightly"
@@ -110,13 +111,16 @@ def test_schedule_and_default_epochs_come_from_configuration(
     assert dag.params["repeats"] == 5
     assert dag.params["devices"] == ["cpu"]
     assert dag.params.get_param("devices").schema["items"]["enum"] == ["cpu", "gpu"]
+    monkeypatch.setenv("AIRFLOW__BENCH__DEVICES", "cpu,gpu")  # what the compose cluster sets
+    assert load_dag().params["devices"] == ["cpu", "gpu"]
 
 
 def test_params_default_to_the_whole_matrix(dag: Any) -> None:
     params = dag.params.validate()
     assert params["frameworks"] == list(FRAMEWORK_MODES)
     assert set(params["modes"]) == {m for modes in FRAMEWORK_MODES.values() for m in modes}
-    assert params["devices"] == ["cpu", "gpu"]
+    # airflow.cfg's `auto`: cpu, plus gpu where this host has one
+    assert params["devices"] == (["cpu", "gpu"] if has_gpu() else ["cpu"])
     assert params["epochs"] == 30
     assert params["repeats"] == 5, "the nightly default of airflow.cfg"
     assert params["note"] == ""

@@ -21,6 +21,7 @@ from tests.plugins.plugin_helpers import (
     load_plugin_module,
     migrate,
 )
+from tests.reports.report_folders import PNG, small_report
 from tests.reports.sample_warehouse import Sample
 
 SETTINGS = (
@@ -60,12 +61,20 @@ def auth_manager(home: AirflowHome) -> Iterator[Any]:
     settings.reconfigure_orm()
 
 
+REPORT = "bench/reports/manual__2026-11-05T02_00_00_00_00"
+
+
 @pytest.fixture(scope="module")
-def root(auth_manager: Any, sample: Sample) -> FastAPI:
-    """The plugin's app mounted at its prefix, as the API server mounts it."""
+def root(auth_manager: Any, sample: Sample, home: AirflowHome) -> FastAPI:
+    """The plugin's app mounted at its prefix, as the API server mounts it; a report written
+    where runs write theirs ($BENCH_HOME/reports)."""
     plugin = load_plugin_module()
     app = FastAPI()
-    app.mount(plugin.URL_PREFIX, plugin.create_app(url=sample.url))
+    state = home.path / "bench"
+    small_report(state / "reports", "manual__2026-11-05T02:00:00+00:00", text="the report")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BENCH_HOME", str(state))
+        app.mount(plugin.URL_PREFIX, plugin.create_app(url=sample.url))
     return app
 
 
@@ -109,12 +118,25 @@ def test_a_bearer_token_works_too(server: TestClient, token: str) -> None:
         "/bench/flags",
         "/bench/compare",
         "/bench/charts/series.png?case=torch-eager-cpu",
+        "/bench/reports",
+        f"/{REPORT}/index.html",
+        f"/{REPORT}/figures/timing.png",
     ],
 )
 def test_without_a_token_every_route_is_401(server: TestClient, path: str) -> None:
     response = server.get(path)
     assert response.status_code == 401
     assert response.json() == {"detail": "Not authenticated"}
+
+
+def test_a_logged_in_viewer_reads_the_written_reports(root: FastAPI, token: str) -> None:
+    browser = with_cookie(root, token)
+    listing = browser.get("/bench/reports")
+    assert listing.status_code == 200 and 'href="reports/manual__2026-11-05T02' in listing.text
+    page = browser.get(f"/{REPORT}/index.html")
+    assert page.status_code == 200 and "the report" in page.text
+    figure = browser.get(f"/{REPORT}/figures/timing.png")
+    assert figure.headers["content-type"] == "image/png" and figure.content.startswith(PNG)
 
 
 def test_a_browser_without_a_token_is_sent_to_the_airflow_login(server: TestClient) -> None:
@@ -145,3 +167,5 @@ def test_forged_expired_revoked_and_roleless_tokens_are_refused(
         response = with_cookie(root, token).get("/bench/")
         assert response.status_code == status, (name, response.text)
         assert "data-case" not in response.text, name
+        report = with_cookie(root, token).get(f"/{REPORT}/index.html")
+        assert report.status_code == status and "the report" not in report.text, name

@@ -9,11 +9,31 @@ import sys
 import pytest
 
 import bench.reports
+import bench.reports.advice
+import bench.reports.budgets
 import bench.reports.data
+import bench.reports.devices
+import bench.reports.figures
+import bench.reports.history_figure
 import bench.reports.ladder
+import bench.reports.plotting
+import bench.reports.workload
+
+MODULES = [
+    bench.reports,
+    bench.reports.advice,
+    bench.reports.budgets,
+    bench.reports.data,
+    bench.reports.devices,
+    bench.reports.figures,
+    bench.reports.history_figure,
+    bench.reports.ladder,
+    bench.reports.plotting,
+    bench.reports.workload,
+]
 
 
-@pytest.mark.parametrize("module", [bench.reports, bench.reports.data, bench.reports.ladder])
+@pytest.mark.parametrize("module", MODULES)
 def test_all_lists_only_what_exists(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     assert names == sorted(names)

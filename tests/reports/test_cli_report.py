@@ -62,12 +62,19 @@ def test_a_bug_in_the_report_is_not_passed_off_as_a_user_error(
 
 
 def test_empty_warehouse_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "report"],
-        capture_output=True,
-        text=True,
-        env={"BENCH_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PATH": ""},
-        timeout=120,
-    )
+    def bench(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bench", *argv],
+            capture_output=True,
+            text=True,
+            env={"BENCH_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PATH": ""},
+            timeout=120,
+        )
+
+    done = bench("report")  # no warehouse yet: the report creates none
+    assert done.returncode == 1 and not (tmp_path / "empty.db").exists()
+    assert re.fullmatch(r"bench report: error: no warehouse at sqlite:///.*\n", done.stderr)
+    assert bench("db", "upgrade").returncode == 0
+    done = bench("report")
     assert done.returncode == 1
     assert re.fullmatch(r"bench report: error: the warehouse has no results yet; .*\n", done.stderr)

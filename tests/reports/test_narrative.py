@@ -16,8 +16,9 @@ from bench.records import (
     RunInfo,
     with_acknowledgements,
 )
-from bench.reports.narrative import Speedup, environment_summary, findings, speedups
+from bench.reports.narrative import Speedup, findings, speedups
 from bench.reports.snapshot import RunSnapshot
+from bench.reports.workload import environment_summary
 from tests.builders import make_record
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -197,8 +198,36 @@ def test_memory_and_accuracy_findings_name_the_extremes() -> None:
 
 def test_skipped_and_failed_cases_are_reported_with_their_reason() -> None:
     runs = [record("torch", "eager", None, status="skipped", device="gpu", mae=None)]
-    assert texts(runs, "status") == ["1 case(s) skipped: torch-eager-gpu (no CUDA device)."]
+    assert texts(runs, "status") == [
+        "No case finished ok: there is nothing to compare.",
+        "1 case(s) skipped: torch-eager-gpu (no CUDA device).",
+    ]
     assert texts(runs, "speed") == []
+
+
+def test_a_lone_finished_case_is_reported_with_what_it_measured() -> None:
+    """The comparisons need two cases; one finished case is still a finding, not silence."""
+    runs = [
+        record("torch", "eager", 0.3, compile_s=0.2, rss_mib=430),
+        record("torch", "eager", None, status="skipped", device="gpu", mae=None),
+    ]
+    assert texts(runs, "status") == [
+        "One case finished, PyTorch eager on cpu: 0.3000 s per steady epoch, "
+        "0.2000 s of compile and warm-up, peak RSS 430.0 MiB, test MAE 0.3800 after 30 "
+        "epoch(s). No other case finished, so nothing is compared.",
+        "1 case(s) skipped: torch-eager-gpu (no CUDA device).",
+    ]
+
+
+def test_skipped_cases_are_grouped_by_reason() -> None:
+    runs = [
+        record("torch", "eager", 0.5),
+        record("torch", "eager", None, status="skipped", device="gpu", mae=None),
+        record("jax", "jit", None, status="skipped", device="gpu", mae=None),
+    ]
+    assert texts(runs, "status")[-1] == (
+        "2 case(s) skipped: torch-eager-gpu, jax-jit-gpu (no CUDA device)."
+    )
 
 
 def flag(

@@ -126,7 +126,7 @@ def test_speedups_show_their_interval_and_claim(page: Page, run: RunSnapshot) ->
     assert rows[SAME.name]["claim"] == "no measurable difference"
     assert rows[FASTER.name]["speedup"] == "1.25x"
     assert rows[FASTER.name]["95% interval"] == "1.20x-1.31x"
-    assert rows[FASTER.name]["claim"] == "faster than eager"
+    assert rows[FASTER.name]["claim"] == "faster than its baseline"
     assert rows[SHORT.name]["95% interval"] == "-"
     assert rows[SHORT.name]["claim"] == "too few samples"
 

@@ -61,7 +61,7 @@ def test_every_table_and_column_is_documented() -> None:
 
 def test_every_warehouse_command_is_documented() -> None:
     text = DOCS.read_text()
-    for command in ("bench db upgrade", "bench ingest", "bench results", "bench history",
-                    "bench compare", "bench sql"):  # fmt: skip
+    for command in ("bench db upgrade", "bench ingest", "bench runs", "bench results",
+                    "bench history", "bench compare", "bench sql"):  # fmt: skip
         assert command in text, command
     assert commands_warehouse.register  # the module the commands come from
