@@ -9,7 +9,6 @@ without them the test fails, it does not skip. Screenshots go to artifacts/dashb
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,12 +22,10 @@ import pytest
 
 from bench.reports import write_report
 from bench.reports.report_files import folder_of
+from tests.chromium import chromium
 from tests.plugins.plugin_helpers import REPO, USERNAME, AirflowHome, airflow_home, migrate
 from tests.reports.sample_warehouse import Sample
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver"
 ARTIFACTS = REPO / "artifacts" / "dashboard"
 START_TIMEOUT_S = 180
 
@@ -95,27 +92,8 @@ def stop(server: subprocess.Popen[Any]) -> None:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium driven by Selenium through Debian's chromedriver (no downloads)."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not found; install them: {INSTALL_HINT}", pytrace=False)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1400,1000",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path / "chromium") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_a_logged_in_user_sees_the_latest_run_in_the_dashboard(

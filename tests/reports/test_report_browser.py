@@ -9,18 +9,15 @@ without them the test fails, it does not skip.
 from __future__ import annotations
 
 import base64
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.chromium import chromium
 from tests.reports.matrix_warehouse import Written
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-INSTALL_HINT = "apt-get update && apt-get install -y chromium chromium-driver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "report"
 WIDTH = 1400
 
@@ -29,27 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium driven by Selenium through Debian's chromedriver (no downloads)."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not found; install them: {INSTALL_HINT}", pytrace=False)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}", f"--window-size={WIDTH},1000",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path / "chromium", width=WIDTH) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.parametrize("which", ["make-run", "nightly"])
