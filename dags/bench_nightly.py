@@ -34,7 +34,7 @@ from airflow.sdk import Param, conf, dag, task
 
 from bench import pipeline
 from bench.config import DEVICES, FRAMEWORK_MODES
-from bench.devices import AUTO, resolve_devices
+from bench.host_devices import AUTO, resolve_devices
 
 ALL_MODES = sorted({mode for modes in FRAMEWORK_MODES.values() for mode in modes})
 SCHEDULE = conf.get("bench", "schedule", fallback="0 2 * * *")

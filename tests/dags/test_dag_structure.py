@@ -13,7 +13,7 @@ from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import ParamValidationError
 
 from bench.config import FRAMEWORK_MODES, RunSettings
-from bench.devices import has_gpu
+from bench.host_devices import has_gpu
 from tests.dags.dag_helpers import REPO
 
 DAG_ID = "bench_nightly"

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bench import devices
+from bench import host_devices as devices
 from bench.cli import build_parser, main
 from bench.cli.commands_run import STARTING, _progress
 from bench.config import Case
