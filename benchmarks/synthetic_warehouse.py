@@ -42,7 +42,8 @@ class Totals:
 
 
 def synthetic_cases(count: int) -> list[tuple[str, str, str]]:
-    """The real 14-case matrix first; beyond it, the same cases on more machines (cpu-2, ...)."""
+    """The real matrix first (FRAMEWORK_MODES x cpu, gpu); beyond it, the same cases on more
+    machines (cpu-2, ...)."""
     base = [
         (fw, mode, dev)
         for fw, modes in FRAMEWORK_MODES.items()

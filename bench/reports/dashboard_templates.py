@@ -22,8 +22,8 @@ RUN = """{% extends "dash_base.html" %}{% import "macros.html" as m with context
 {{ r.run_id }} ({{ fmt.when(r.started_at) }})</option>{% endfor %}</select></label>
 <button type="submit">Show</button></form>
 {{ m.run_header(s.run) }}
-{% if report | default(false) %}<p><a id="report-link"
-href="reports/{{ s.run.run_id | urlencode }}/">The run's report</a>
+{% if report | default(false) %}
+<p><a id="report-link" href="reports/{{ s.run.run_id | urlencode }}/">The run's report</a>
 (the static HTML page written at its end)</p>{% endif %}
 {{ m.verdict_block(verdict) }}
 <h2>Findings</h2>{{ m.findings_list(found) }}

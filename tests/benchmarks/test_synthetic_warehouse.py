@@ -11,8 +11,8 @@ from benchmarks.synthetic_warehouse import generate, main, synthetic_cases
 
 
 def test_synthetic_cases_start_with_the_real_matrix() -> None:
-    cases = synthetic_cases(30)
-    assert len(set(cases)) == 30
+    cases = synthetic_cases(60)
+    assert len(set(cases)) == 60
     assert cases[0] == ("torch", "eager", "cpu")
     assert ("torch", "eager", "cpu-2") in cases and ("torch", "eager", "cpu-3") in cases
 
