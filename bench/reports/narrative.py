@@ -105,6 +105,7 @@ def speedups(records: Sequence[Record]) -> list[Speedup]:
                 r.compile_seconds,
                 base.steady,
                 r.steady,
+                eager_compile_seconds=base.compile_seconds,
             )
         )
     return found
@@ -216,8 +217,12 @@ def _compile_sentence(s: Speedup) -> Finding:
             f"{fmt.case_label(s.case.baseline, device=False)}.",
         )
     saved = fmt.seconds(s.eager_seconds - s.compiled_seconds)
+    base = fmt.case_label(s.case.baseline, device=False)
+    base_cost = fmt.seconds(s.eager_compile_seconds or 0.0)
     return Finding(
-        "compile", f"{cost}; saving {saved} s per epoch, it breaks even after {epochs} epoch(s)."
+        "compile",
+        f"{cost} ({base}: {base_cost} s); saving {saved} s per epoch, it breaks even after "
+        f"{epochs} epoch(s).",
     )
 
 

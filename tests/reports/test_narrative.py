@@ -173,8 +173,20 @@ def test_compile_time_break_even() -> None:
     runs = [record("torch", "eager", 0.5), record("torch", "compile", 0.4, compile_s=30.0)]
     (text,) = texts(runs, "compile")
     assert text == (
-        "torch.compile on cpu spends 30.0000 s compiling and warming up; saving 0.1000 s per "
-        "epoch, it breaks even after 300 epoch(s)."
+        "torch.compile on cpu spends 30.0000 s compiling and warming up (PyTorch eager: "
+        "0.1000 s); saving 0.1000 s per epoch, it breaks even after 299 epoch(s)."
+    )
+
+
+def test_break_even_counts_the_baselines_own_compile() -> None:
+    """JAX's baseline (the jit step) compiles longer than its scan epoch: ahead from epoch 1."""
+    runs = [
+        record("jax", "jit", 0.0354, compile_s=0.67),
+        record("jax", "scan", 0.0023, compile_s=0.49),
+    ]
+    (text,) = texts(runs, "compile")
+    assert text.endswith(
+        "(JAX jit step: 0.6700 s); saving 0.0331 s per epoch, it breaks even after 1 epoch(s)."
     )
 
 
