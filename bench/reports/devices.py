@@ -35,16 +35,7 @@ class DevicePair:
     def speedup(self) -> Speedup:
         """CPU steady / GPU steady (above 1 the GPU is faster), its interval and claim, and the
         epoch from which the GPU's compile + N x steady is no more than the CPU's."""
-        assert self.cpu.steady_epoch_seconds and self.gpu.steady_epoch_seconds
-        return Speedup(
-            self.gpu.case,
-            self.cpu.steady_epoch_seconds,
-            self.gpu.steady_epoch_seconds,
-            self.gpu.compile_seconds,
-            self.cpu.steady,
-            self.gpu.steady,
-            eager_compile_seconds=self.cpu.compile_seconds,
-        )
+        return Speedup.between(self.cpu, self.gpu)
 
     @property
     def label(self) -> str:

@@ -86,16 +86,7 @@ class Step:
     def speedup(self) -> Speedup:
         """Lower steady / upper steady, its interval and claim, and the break-even epoch
         (each rung's own compile counted: bench.reports.narrative.break_even_epoch)."""
-        low, up = self.lower.record, self.upper.record
-        return Speedup(
-            up.case,
-            self.lower.steady_seconds,
-            self.upper.steady_seconds,
-            up.compile_seconds,
-            low.steady,
-            up.steady,
-            eager_compile_seconds=low.compile_seconds,
-        )
+        return Speedup.between(self.lower.record, self.upper.record)
 
 
 @dataclass(frozen=True)

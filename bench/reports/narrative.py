@@ -30,6 +30,20 @@ class Speedup:
     # The baseline's own epoch-1 overhead; None counts it as 0 (eager's is a fraction of a second).
     eager_compile_seconds: float | None = None
 
+    @classmethod
+    def between(cls, base: Record, record: Record) -> Speedup:
+        """`record` against `base` (both ok with a steady time), each one's compile counted."""
+        assert base.steady_epoch_seconds and record.steady_epoch_seconds
+        return cls(
+            record.case,
+            base.steady_epoch_seconds,
+            record.steady_epoch_seconds,
+            record.compile_seconds,
+            base.steady,
+            record.steady,
+            eager_compile_seconds=base.compile_seconds,
+        )
+
     @property
     def factor(self) -> float:
         """Eager time / compiled time: above 1 the compiled mode is faster."""
@@ -96,18 +110,7 @@ def speedups(records: Sequence[Record]) -> list[Speedup]:
         base = eager.get(r.case.baseline)
         if r.case == r.case.baseline or r.status != "ok" or not base or not r.steady_epoch_seconds:
             continue
-        assert base.steady_epoch_seconds
-        found.append(
-            Speedup(
-                r.case,
-                base.steady_epoch_seconds,
-                r.steady_epoch_seconds,
-                r.compile_seconds,
-                base.steady,
-                r.steady,
-                eager_compile_seconds=base.compile_seconds,
-            )
-        )
+        found.append(Speedup.between(base, r))
     return found
 
 
