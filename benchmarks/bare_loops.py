@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ import numpy as np
 
 from bench.conditions import cpu_case_cores, parse_cores, pin
 from bench.data.loading import Split, load_dataset, split_dataset
-from bench.frameworks import _IMPORT_ENV
+from bench.frameworks import set_import_env
 
 BATCH = 64
 
@@ -198,8 +197,7 @@ def keras_fit_loop(split: Split, epochs: int) -> list[float]:
 
 def jax_loop(split: Split, scan: bool, epochs: int) -> list[float]:
     """A jitted step in a Python loop, or the epoch in one jitted lax.scan (optax Adam)."""
-    for name, value in _IMPORT_ENV[("jax", "cpu")].items():  # as the trainer: 1 thread, CPU
-        os.environ.setdefault(name, value)
+    set_import_env("jax", "cpu")  # as the trainer: 1 thread, CPU only
     import jax
     import jax.numpy as jnp
     import optax
