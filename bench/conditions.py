@@ -107,9 +107,13 @@ def format_cores(cores: tuple[int, ...] | list[int]) -> str:
 
 @dataclass
 class CpuWatch:
-    """Other processes' CPU time and steal on `cores` between start() and stop()."""
+    """Other processes' CPU time and steal on `cores` between start() and stop().
+
+    `subtract_own=False` counts this session's processes too: how busy cores were that the
+    session's work did not run on."""
 
     cores: tuple[int, ...]
+    subtract_own: bool = True
     _start: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -129,7 +133,7 @@ class CpuWatch:
             return conditions, None
         wall = end["wall"] - self._start["wall"]
         capacity = wall * len(self.cores)
-        own = end["own"] - self._start["own"]
+        own = end["own"] - self._start["own"] if self.subtract_own else 0.0
         others = max(0.0, end["busy"] - self._start["busy"] - own)
         steal = max(0.0, end["steal"] - self._start["steal"])
         conditions.update(
