@@ -111,21 +111,28 @@ def torch_epoch_loop(split: Split, epochs: int) -> list[float]:
     return timed_epochs(len(x), epochs, epoch)
 
 
-def _tf_setup() -> tuple[Any, Any, Callable[[Any, Any], Any]]:
-    """(tensorflow, a fresh Keras model, its train step with Keras Adam, not yet compiled)."""
+def _tf_setup(fused: bool = False) -> tuple[Any, Any, Callable[[Any, Any], Any]]:
+    """(tensorflow, a fresh Keras model, its train step, not yet compiled): Keras Adam, or with
+    `fused` the same update as TF's fused kernel (the trainer's whole-epoch graphs)."""
     import tensorflow as tf
+
+    from bench.frameworks.tf_trainer import FusedAdam
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     model = _keras_model(tf)
     opt = tf.keras.optimizers.Adam(1e-3)
     opt.build(model.trainable_variables)
+    adam = FusedAdam(opt, model.trainable_variables) if fused else None
 
     def step(xb: Any, yb: Any) -> Any:
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.abs(model(xb, training=True) - yb))
         grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        if adam is not None:
+            adam.apply(grads)
+        else:
+            opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
 
     return tf, model, step
@@ -159,8 +166,9 @@ def tf_loop(split: Split, mode: str, epochs: int) -> list[float]:
 
 
 def tf_epoch_loop(split: Split, xla: bool, epochs: int) -> list[float]:
-    """The whole epoch in one tf.function: batches from a reshape to (steps, 64, 8)."""
-    tf, _, step = _tf_setup()
+    """The whole epoch in one tf.function: batches from a reshape to (steps, 64, 8), Adam as
+    TF's fused kernel (as the trainer)."""
+    tf, _, step = _tf_setup(fused=True)
     rows, features = split.x_train.shape
     steps = rows // BATCH  # the training split has whole batches only
     x, y = tf.constant(split.x_train), tf.constant(split.y_train)
