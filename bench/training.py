@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.arithmetic_floor import FLOOR_KEY, measure_floor
 from bench.calibration import reference_workload
 from bench.conditions import CpuWatch, allowed_cores
 from bench.config import EVAL_BUDGETS, Case, RunSettings
@@ -69,6 +70,13 @@ def train_case(
         dataset = load_dataset(settings.data_home)
         record.dataset_sha256 = dataset.sha256
         split = split_dataset(dataset, seed=settings.seed)
+        if case.device == "cpu":  # the ladder's floor rung; no floor is measured for a GPU
+            floor = measure_floor(len(split.x_train))
+            record.environment[FLOOR_KEY] = floor.seconds
+            record.conditions["floor"] = {
+                "gflops": round(floor.gflops, 2),
+                "mflop": round(floor.flops.total / 1e6, 2),
+            }
         trainer = (prepare or trainer_factory(case.framework, case.device))(
             case, split, seed=settings.seed, threads=settings.threads
         )

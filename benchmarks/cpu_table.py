@@ -21,10 +21,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.arithmetic_floor import floor_multiple
 from bench.records import Record
 from bench.repeats import summaries
 from bench.uncertainty import repeats_interval
-from benchmarks.floor import floor_multiple, read_floor_seconds
+from benchmarks.floor import read_floor_seconds
 
 
 def row(summary: Record, repeats: Sequence[Record], floor_s: float | None = None) -> str:

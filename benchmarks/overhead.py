@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bench.arithmetic_floor import epoch_flops, floor_multiple
 from bench.conditions import CoresError, CpuWatch, cpu_case_cores, format_cores
 from bench.config import Case, RunSettings, state_dir
 from bench.measure import base_environment, thread_env
@@ -52,7 +53,6 @@ from bench.repeats import interleaved
 from bench.runner import run_case, worker_env
 from bench.uncertainty import Estimate, repeats_interval
 from benchmarks.bare_loops import MODES
-from benchmarks.floor import epoch_flops, floor_multiple
 
 SIDES = ("bare", "trainer")
 SIDE_NAMES = {"bare": "bare loop", "trainer": "trainer"}

@@ -174,7 +174,7 @@ def ladder_figure(ladder: DeviceLadder) -> Figure:
     floor = (
         "dark bar and dashed line: the arithmetic floor"
         if ladder.floor_seconds
-        else "the arithmetic floor is not in these records: see BENCHMARKS.md"
+        else "no arithmetic floor in these records (none is measured for a GPU)"
     )
     figure.supxlabel(
         "Down each framework: idiomatic loop, eager step loop, step graph, epoch graph; a rung "

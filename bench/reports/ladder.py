@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bench.arithmetic_floor import FLOOR_KEY
 from bench.config import FRAMEWORK_MODES
 from bench.records import Record
 from bench.reports import formatting as fmt
@@ -21,7 +22,6 @@ from bench.uncertainty import NO_DIFFERENCE, TOO_FEW_SAMPLES
 __all__ = [
     "DeviceLadder",
     "FLOOR",
-    "FLOOR_KEY",
     "FrameworkLadder",
     "RUNGS",
     "RUNG_ORDER",
@@ -35,8 +35,6 @@ __all__ = [
 
 RUNG_ORDER: tuple[str, ...] = ("idiomatic", "eager", "step graph", "epoch graph")
 FLOOR = "floor"
-# Where a record's environment may carry the arithmetic floor of one epoch, in seconds.
-FLOOR_KEY = "floor_seconds"
 RUNGS: dict[tuple[str, str], str] = {
     ("torch", "dataloader"): "idiomatic",
     ("torch", "eager"): "eager",

@@ -100,8 +100,9 @@ compared with the previous rung measured: the ratio of steady times, claimed onl
 interval excludes 1; compile = epoch 1 beyond steady; break-even = the first epoch count N at
 which the rung's compile + N x steady is no more than the previous rung's compile + N x steady
 ("never" when it is not measurably faster).
-{% if not ladders | selectattr("floor_seconds") | list %}The floor is not in these records:
-BENCHMARKS.md gives it for the development machine.{% endif %}</p>
+Each CPU case measures the floor on its own cores before it trains; no floor is measured for a
+GPU{% if not ladders | selectattr("floor_seconds") | list %}, and these records carry none
+(older records do not){% endif %}.</p>
 {% for l in ladders %}<h3 id="ladder-{{ l.device }}">On {{ l.device }}</h3>
 <img id="fig-{{ l.key }}" src="{{ prefix }}{{ l.key }}{{ suffix }}"
 alt="steady and compile time per rung on {{ l.device }}">

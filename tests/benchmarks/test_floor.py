@@ -1,4 +1,4 @@
-"""benchmarks.floor: the epoch's FLOP count from the network's shapes, the floor and multiples."""
+"""bench.arithmetic_floor and benchmarks.floor: the FLOP count from the shapes, floor, multiples."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import WORKLOAD
-from bench.data.loading import load_dataset, split_dataset
-from benchmarks.floor import (
+from bench.arithmetic_floor import (
     TRAIN_ROWS,
     Flops,
     epoch_flops,
@@ -19,9 +17,11 @@ from benchmarks.floor import (
     floor_seconds,
     gemm_shapes,
     measure_floor,
-    read_floor_seconds,
     step_flops,
 )
+from bench.config import WORKLOAD
+from bench.data.loading import load_dataset, split_dataset
+from benchmarks.floor import read_floor_seconds
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
+from bench.arithmetic_floor import FLOOR_KEY, epoch_flops
 from bench.config import Case, RunSettings
 from bench.training import eval_epochs, train_case
 
@@ -33,11 +35,13 @@ class FakeTrainer:
         return {"framework": "fake", "framework_version": "1.0", "threads": {"intra_op": 1}}
 
 
-def run_fake(data_home: Path, losses: list[float], epochs: int) -> tuple[Any, FakeTrainer]:
+def run_fake(
+    data_home: Path, losses: list[float], epochs: int, device: str = "cpu"
+) -> tuple[Any, FakeTrainer]:
     trainer = FakeTrainer(losses)
     settings = RunSettings(epochs=epochs, data_home=str(data_home))
     record = train_case(
-        Case("torch", "eager", "cpu"), settings, run_id="t", prepare=lambda *a, **k: trainer
+        Case("torch", "eager", device), settings, run_id="t", prepare=lambda *a, **k: trainer
     )
     return record, trainer
 
@@ -69,6 +73,20 @@ def test_loop_fills_the_record(data_home: Path) -> None:
     assert not np.array_equal(trainer.orders[0], trainer.orders[1])
     _, again = run_fake(data_home, [0.9] * 12, epochs=12)
     assert np.array_equal(trainer.orders[5], again.orders[5])
+
+
+def test_cpu_case_records_its_arithmetic_floor(data_home: Path) -> None:
+    """The ladder's floor rung: the epoch's FLOPs at this core's GEMM rate, per CPU case."""
+    record, _ = run_fake(data_home, [0.9] * 2, epochs=2)
+    floor = record.environment[FLOOR_KEY]
+    rate = record.conditions["floor"]["gflops"]
+    assert record.conditions["floor"]["mflop"] == pytest.approx(
+        epoch_flops(16512).total / 1e6, abs=0.01
+    )
+    assert floor == pytest.approx(epoch_flops(16512).total / (rate * 1e9), rel=1e-3)
+    assert 0 < floor < 0.1  # 93.2 MFLOP at more than 1 GFLOP/s
+    gpu, _ = run_fake(data_home, [0.9] * 2, epochs=2, device="gpu")
+    assert FLOOR_KEY not in gpu.environment and "floor" not in gpu.conditions
 
 
 def test_missing_data_fails_with_reason(tmp_path: Path) -> None:

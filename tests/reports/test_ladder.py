@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bench.arithmetic_floor import FLOOR_KEY
 from bench.config import FRAMEWORK_MODES, Case
 from bench.records import Record
 from bench.reports import figures
 from bench.reports.ladder import (
-    FLOOR_KEY,
     RUNG_ORDER,
     RUNGS,
     device_ladders,
