@@ -5,8 +5,10 @@ Usage:
   python -m benchmarks.cpu_table DIR                 # one row per case (its summary)
   python -m benchmarks.cpu_table DIR --repeats WALL  # what 1..N repeats buy: interval widths,
                                                      # and wall time from the run's WALL seconds
-  python -m benchmarks.floor --json FLOOR            # the floor, in the same session as the
-  python -m benchmarks.cpu_table DIR --floor FLOOR   # matrix: adds each case's "x floor"
+"x floor": each case's steady time over the median of the floors its records measured
+(bench.arithmetic_floor, every CPU case before it trains), or over FLOOR:
+  python -m benchmarks.floor --json FLOOR            # the floor alone, in the same session
+  python -m benchmarks.cpu_table DIR --floor FLOOR
 (FLOOR outside DIR: every *.json in DIR is read as a record.)
 
 With repeats, a case's row is its summary over them (bench.repeats.summarize); the within-process
@@ -21,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.arithmetic_floor import floor_multiple
+from bench.arithmetic_floor import FLOOR_KEY, floor_multiple
 from bench.records import Record
 from bench.repeats import summaries
 from bench.uncertainty import repeats_interval
@@ -116,15 +118,24 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=float, metavar="WALL", help="the run's wall seconds: repeats table"
     )
     parser.add_argument(
-        "--floor", type=Path, metavar="JSON", help="the floor `python -m benchmarks.floor` wrote"
+        "--floor",
+        type=Path,
+        metavar="JSON",
+        help="the floor `python -m benchmarks.floor` wrote (default: the median of the floors "
+        "the records measured)",
     )
     args = parser.parse_args(argv)
     records = [Record.read(p) for p in sorted(args.directory.glob("*.json"))]
     if not records:
         raise SystemExit(f"no records in {args.directory}")
-    floor_s = read_floor_seconds(args.floor) if args.floor else None
+    recorded = [r.environment.get(FLOOR_KEY) for r in records]
+    floor_s = read_floor_seconds(args.floor) if args.floor else _median(recorded)
     if floor_s is not None:
-        print(f"floor: {1e3 * floor_s:.2f} ms/epoch ({args.floor})\n")
+        where = (
+            args.floor
+            or f"median of the floors {sum(v is not None for v in recorded)} records measured"
+        )
+        print(f"floor: {1e3 * floor_s:.2f} ms/epoch ({where})\n")
     print(case_table(records, floor_s=floor_s))
     if args.repeats:
         print()

@@ -7,7 +7,8 @@ shipped defaults. Each is judged at every run, as a nightly job would run it; a 
 its score reaching its threshold, so each is also re-tuned (a threshold sweep on the noise-only
 scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
 Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
-     [--peers bench,hud] [--outlier-rate 0.05]
+     [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV] [--warehouse-timing]
+`--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +35,7 @@ from benchmarks.detection_sim import (
     make_series,
 )
 from benchmarks.peers import asv_steps, conbench, edivisive, hud
+from benchmarks.real_noise import SeriesMaker, load_factors, real_scenarios, series_maker
 
 Score = Callable[[np.ndarray, int], float]
 
@@ -144,6 +147,7 @@ class Row:
     false_alarms: int = 0
     false_runs: int = 0
     seconds_per_run: float = 0.0
+    noise: bool = False  # a noise-only scenario: no step to catch
 
     @property
     def false_per_1000(self) -> float:
@@ -159,10 +163,12 @@ def score_scenario(
     seed: int,
     warmup: int,
     outlier_rate: float = OUTLIER_RATE,
+    make: SeriesMaker = make_series,
 ) -> Scores:
-    """Scores at every judged run, on the very series detection_sim draws for this scenario."""
+    """Scores at every judged run, on the very series `make` (by default detection_sim's)
+    draws for this scenario."""
     rng = np.random.default_rng([seed, number])
-    values, change_at = make_series(rng, scenario, series, outlier_rate, warmup)
+    values, change_at = make(rng, scenario, series, outlier_rate, warmup)
     started = time.perf_counter()
     grid = np.array([[peer.score(row, t) for t in range(change_at, len(row))] for row in values])
     elapsed = time.perf_counter() - started
@@ -174,6 +180,7 @@ def evaluate(scores: Scores, threshold: float, *, tuned: bool = False) -> Row:
     scenario = scores.scenario
     row = Row(scores.peer, scenario.name, threshold, tuned, len(alarms))
     row.seconds_per_run = scores.seconds_per_run
+    row.noise = scenario.kind == "noise"
     first = [int(np.argmax(a)) for a in alarms if a.any()]
     for k in (1, 2, 3):
         row.within[k] = sum(d <= k for d in first) / max(len(alarms), 1)
@@ -203,6 +210,7 @@ def compare(
     scenarios: Sequence[Scenario] | None = None,
     config: DetectionConfig | None = None,
     outlier_rate: float = OUTLIER_RATE,
+    make: SeriesMaker = make_series,
 ) -> list[Row]:
     """Every peer on every scenario at its documented threshold, then re-tuned to bench's
     pooled false-alarm rate on the noise-only scenarios."""
@@ -212,7 +220,14 @@ def compare(
     table = {
         peer.name: [
             score_scenario(
-                peer, s, n, series=series, seed=seed, warmup=warmup, outlier_rate=outlier_rate
+                peer,
+                s,
+                n,
+                series=series,
+                seed=seed,
+                warmup=warmup,
+                outlier_rate=outlier_rate,
+                make=make,
             )
             for n, s in enumerate(scenarios)
         ]
@@ -242,7 +257,7 @@ def format_rows(rows: Sequence[Row]) -> str:
     ]
     order = {name: i for i, name in enumerate(dict.fromkeys(r.scenario for r in rows))}
     for row in sorted(rows, key=lambda r: (order[r.scenario], r.tuned)):
-        noise = row.scenario.startswith("noise")
+        noise = row.noise
         name = f"{row.peer} (tuned)" if row.tuned else row.peer
         hits = ["-"] * 3 if noise else [f"{row.within[k]:.1%}" for k in (1, 2, 3)]
         delay = "-" if row.median_delay is None else f"{row.median_delay:g}"
@@ -252,6 +267,30 @@ def format_rows(rows: Sequence[Row]) -> str:
             f"| {false} | {1000 * row.seconds_per_run:.2f} |"
         )
     return "\n".join(lines)
+
+
+def warehouse_seconds(
+    peers: Sequence[Peer], *, series: int = 620, runs: int = 3652, seed: int = 20261101
+) -> dict[str, float]:
+    """Per peer, the seconds to judge the latest night of a 10-year x 60-case warehouse: its
+    `series` histories (bench detect judged 620) of `runs` nightly runs, noise at CV 3%. Each
+    peer reads the window it uses here; asv itself fits the whole history, timed on 20 of the
+    series and scaled up ("asv, whole history")."""
+    noise = Scenario("warehouse", 0.03, "noise", runs=runs - WARMUP)
+    values, _ = make_series(np.random.default_rng(seed), noise, series, OUTLIER_RATE, WARMUP)
+    seconds = {}
+    for peer in peers:
+        started = time.perf_counter()
+        for row in values:
+            peer.score(row, len(row) - 1)
+        seconds[peer.name] = time.perf_counter() - started
+        if peer.name == "asv":
+            started = time.perf_counter()
+            for row in values[:20]:
+                asv_steps.regression_starts(row)
+            whole = time.perf_counter() - started
+            seconds["asv, whole history"] = whole * len(values) / min(20, len(values))
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -267,6 +306,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=OUTLIER_RATE,
         help=f"share of one-night outliers (default {OUTLIER_RATE}, the simulation's)",
     )
+    parser.add_argument(
+        "--real-noise",
+        type=Path,
+        metavar="CSV",
+        help="judge steps on this machine's recorded noise (benchmarks/noise_sample.py's CSV) "
+        "instead of the simulated scenarios",
+    )
+    parser.add_argument(
+        "--warehouse-timing",
+        action="store_true",
+        help="only time each peer judging the latest night of 620 series x 3,652 runs",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     peers = default_peers()
@@ -275,13 +326,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown := wanted - {p.name for p in peers}:
             parser.error(f"unknown peers {sorted(unknown)}; known: {[p.name for p in peers]}")
         peers = [p for p in peers if p.name in wanted]
+    if args.warehouse_timing:
+        for name, seconds in warehouse_seconds(peers, seed=args.seed).items():
+            print(f"{name}: {seconds:.2f} s for the latest night of 620 series x 3,652 runs")
+        return 0
     started = time.perf_counter()
-    rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
+    if args.real_noise:
+        factors = load_factors(args.real_noise)
+        rows = compare(
+            peers,
+            series=args.series,
+            seed=args.seed,
+            scenarios=real_scenarios(factors),
+            make=series_maker(factors),
+        )
+        source = f"real noise from {args.real_noise} ({sum(map(len, factors.values()))} runs)"
+    else:
+        rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
+        source = f"outlier rate {args.outlier_rate:g}"
     print(format_rows(rows))
-    print(
-        f"\n{args.series} series per scenario, outlier rate {args.outlier_rate:g}; "
-        f"{time.perf_counter() - started:.0f} s"
-    )
+    print(f"\n{args.series} series per scenario, {source}; {time.perf_counter() - started:.0f} s")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump([asdict(r) | {"false_per_1000": r.false_per_1000} for r in rows], handle)

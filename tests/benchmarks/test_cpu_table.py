@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bench.arithmetic_floor import FLOOR_KEY
 from bench.records import Record
-from benchmarks.cpu_table import case_table, repeats_table
+from benchmarks.cpu_table import case_table, main, repeats_table
 from tests import builders
 
 
@@ -50,3 +51,14 @@ def test_with_a_floor_each_case_shows_its_steady_time_in_floors() -> None:
     cells = [c.strip() for c in lines[2].split("|")]
     assert cells[4] == "50.0", "0.105 s / 2.1 ms"
     assert "x floor" not in case_table(records)
+
+
+def test_without_a_floor_file_the_records_own_floors_are_used(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    records = repeats([0.10, 0.11, 0.105])
+    for record, floor in zip(records, (0.0019, 0.0021, 0.0030), strict=True):
+        record.environment[FLOOR_KEY] = floor
+        record.write(tmp_path / f"r{record.repeat}.json")
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "floor: 2.10 ms/epoch (median of the floors 3 records measured)" in out
+    assert "| 50.0 |" in out, "0.105 s / 2.1 ms"

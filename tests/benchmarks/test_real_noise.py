@@ -1,0 +1,99 @@
+"""benchmarks.real_noise and detector_peers --real-noise: recorded noise as series, steps on it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.detection_sim import Scenario
+from benchmarks.detector_peers import default_peers, main, warehouse_seconds
+from benchmarks.noise_sample import COLUMNS
+from benchmarks.real_noise import (
+    block_bootstrap,
+    case_of,
+    load_factors,
+    real_scenarios,
+    robust_cv,
+    series_maker,
+)
+
+
+def write_sample(path: Path, times: dict[str, list[float]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, restval="")
+        writer.writeheader()
+        for name, values in times.items():
+            framework, mode = name.split("/")
+            for i, value in enumerate(values):
+                writer.writerow(
+                    {
+                        "round": i,
+                        "framework": framework,
+                        "mode": mode,
+                        "status": "ok",
+                        "steady_s": value,
+                    }  # fmt: skip
+                )
+        writer.writerow({"round": 99, "framework": "jax", "mode": "jit", "status": "failed"})
+    return path
+
+
+def test_factors_are_each_cases_times_over_its_median_in_order(tmp_path: Path) -> None:
+    path = write_sample(tmp_path / "s.csv", {"torch/eager": [2.0, 4.0, 3.0], "jax/jit": [1.0]})
+    factors = load_factors(path)
+    assert set(factors) == {"torch/eager", "jax/jit"}  # the failed run is left out
+    np.testing.assert_allclose(factors["torch/eager"], [2 / 3, 4 / 3, 1.0])
+    assert robust_cv(np.array([0.9, 1.0, 1.1])) == pytest.approx(1.4826 * 0.1)
+
+
+def test_an_empty_sample_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no ok run"):
+        load_factors(write_sample(tmp_path / "s.csv", {}))
+
+
+def test_block_bootstrap_keeps_runs_of_consecutive_recorded_values() -> None:
+    values = np.arange(100.0)
+    rows = block_bootstrap(np.random.default_rng(0), values, 50, 35, block=10)
+    assert rows.shape == (50, 35)
+    for row in rows:
+        for start in (0, 10, 20, 30):
+            block = row[start : start + 10]
+            # consecutive recorded values, wrapping past the end
+            assert np.all(np.diff(block) % 100 == 1)
+    assert len({row[0] for row in rows}) > 10  # blocks start anywhere
+
+
+def test_real_scenarios_put_their_step_on_their_own_cases_noise() -> None:
+    factors = {"torch/eager": np.full(30, 1.0), "jax/jit": np.linspace(0.9, 1.1, 30)}
+    scenarios = real_scenarios(factors)
+    assert [s.name for s in scenarios[:4]] == [
+        "real torch/eager noise", "real torch/eager step +5%", "real torch/eager step +10%",
+        "real torch/eager step +20%",
+    ]  # fmt: skip
+    assert case_of(scenarios[5]) == "jax/jit"
+    make = series_maker(factors)
+    step = Scenario("real torch/eager step +10%", 0.0, "step", 0.10, runs=5)
+    values, change_at = make(np.random.default_rng(0), step, 3, 0.05, 20)
+    assert change_at == 20 and values.shape == (3, 25)
+    np.testing.assert_allclose(values[:, :20], 1.0)  # flat recorded noise, no synthetic outliers
+    np.testing.assert_allclose(values[:, 20:], 1.1)
+
+
+def test_the_command_runs_on_a_recorded_sample(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(1)
+    path = write_sample(tmp_path / "s.csv", {"torch/eager": list(1 + 0.01 * rng.normal(size=60))})
+    assert main(["--series", "2", "--peers", "bench,hud", "--real-noise", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "| real torch/eager noise | bench | 1 | - | - | - |" in out
+    assert "| real torch/eager step +20% | bench | 1 |" in out
+    assert "real noise from" in out and "(60 runs)" in out
+
+
+def test_warehouse_timing_times_every_peer_on_the_latest_night() -> None:
+    peers = [p for p in default_peers() if p.name in ("bench", "hud", "asv")]
+    seconds = warehouse_seconds(peers, series=3, runs=200)
+    assert set(seconds) == {"bench", "hud", "asv", "asv, whole history"}
+    assert all(s > 0 for s in seconds.values())
