@@ -165,10 +165,10 @@ def tf_loop(split: Split, mode: str, epochs: int) -> list[float]:
     return timed_epochs(rows, epochs, epoch)
 
 
-def tf_epoch_loop(split: Split, xla: bool, epochs: int) -> list[float]:
+def tf_epoch_loop(split: Split, xla: bool, epochs: int, fused: bool = True) -> list[float]:
     """The whole epoch in one tf.function: batches from a reshape to (steps, 64, 8), Adam as
-    TF's fused kernel (as the trainer)."""
-    tf, _, step = _tf_setup(fused=True)
+    TF's fused kernel (as the trainer) or, with `fused=False`, Keras's Adam (what it costs)."""
+    tf, _, step = _tf_setup(fused=fused)
     rows, features = split.x_train.shape
     steps = rows // BATCH  # the training split has whole batches only
     x, y = tf.constant(split.x_train), tf.constant(split.y_train)
@@ -282,16 +282,23 @@ MODES: dict[str, Callable[[Split, int], list[float]]] = {
 }
 
 
+# Loops that are no bench mode, run only by name: what one choice inside a mode costs.
+VARIANTS: dict[str, Callable[[Split, int], list[float]]] = {
+    # The epoch graph with Keras's Adam instead of the fused kernel the trainer uses.
+    "tensorflow-function-epoch-keras-adam": lambda s, e: tf_epoch_loop(s, False, e, fused=False),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=sorted(MODES))
+    parser.add_argument("mode", choices=sorted(MODES | VARIANTS))
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--cores", help="pin to these cores (default: a 1-thread CPU case's)")
     args = parser.parse_args()
     cores = tuple(sorted(parse_cores(args.cores))) if args.cores else cpu_case_cores(1)
     pin(cores)  # before any framework starts its threads
     split = split_dataset(load_dataset(), seed=42)
-    times = MODES[args.mode](split, args.epochs)
+    times = (MODES | VARIANTS)[args.mode](split, args.epochs)
     steady = statistics.median(times[1:] or times)
     result = {
         "mode": args.mode,
