@@ -35,7 +35,13 @@ from benchmarks.detection_sim import (
     make_series,
 )
 from benchmarks.peers import asv_steps, conbench, edivisive, hud
-from benchmarks.real_noise import SeriesMaker, load_factors, real_scenarios, series_maker
+from benchmarks.real_noise import (
+    BLOCK,
+    SeriesMaker,
+    load_factors,
+    real_scenarios,
+    series_maker,
+)
 
 Score = Callable[[np.ndarray, int], float]
 
@@ -314,6 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "instead of the simulated scenarios",
     )
     parser.add_argument(
+        "--block",
+        type=int,
+        default=BLOCK,
+        help=f"with --real-noise: runs per bootstrap block (default {BLOCK}; 1 draws runs "
+        "independently, dropping the recording's run-to-run correlation)",
+    )
+    parser.add_argument(
         "--warehouse-timing",
         action="store_true",
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
@@ -338,9 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             series=args.series,
             seed=args.seed,
             scenarios=real_scenarios(factors),
-            make=series_maker(factors),
+            make=series_maker(factors, args.block),
         )
-        source = f"real noise from {args.real_noise} ({sum(map(len, factors.values()))} runs)"
+        runs = sum(map(len, factors.values()))
+        source = f"real noise from {args.real_noise} ({runs} runs, blocks of {args.block})"
     else:
         rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
         source = f"outlier rate {args.outlier_rate:g}"

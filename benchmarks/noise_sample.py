@@ -32,7 +32,7 @@ CONDITIONS = ("idle", "load")  # load: a busy loop on another core than the case
 COLUMNS = (
     "round", "condition", "started_at", "framework", "mode", "epochs", "status", "steady_s",
     "steady_cv", "compile_s", "total_s", "peak_rss_mib", "others_share", "neighbour_busy",
-    "load1", "noisy", "commit",
+    "load1", "noisy", "commit", "reference_s",
 )  # fmt: skip
 
 
@@ -65,6 +65,7 @@ def row_of(
         "load1": _num(load[0]),
         "noisy": record.noisy or "",
         "commit": commit,
+        "reference_s": _num(record.reference_seconds),  # the host's speed (bench.calibration)
     }
 
 
@@ -115,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = recorded_rounds(args.out) if args.resume else 0
     if first == 0 and args.out.exists() and not args.resume:
         parser.error(f"{args.out} exists; pass --resume to add to it or remove it")
+    if first and args.out.read_text().partition("\n")[0] != ",".join(COLUMNS):
+        parser.error(f"{args.out} has other columns than this version writes; start a new file")
     settings = RunSettings.from_env(epochs=args.epochs)
     commit = _commit()
     args.out.parent.mkdir(parents=True, exist_ok=True)

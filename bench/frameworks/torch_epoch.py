@@ -9,8 +9,6 @@ order as the other torch modes; tests/core/test_accuracy.py holds it to eager's 
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 from torch._higher_order_ops.scan import scan
@@ -20,22 +18,27 @@ from bench.config import WORKLOAD
 # torch.optim.Adam's defaults, which the other torch modes use.
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
-State = tuple[torch.Tensor, ...]  # w1, b1, w2, b2, their first moments, second moments, step
+# (parameters, first moments, second moments, step): the four weights of Linear -> ReLU ->
+# Linear as one flat vector (w1, b1, w2, b2), so Adam's update is one fused kernel over all of
+# them; with a tensor each it took 14% longer per epoch (9.9-10.4 against 8.6-8.7 ms, 2
+# processes each, same losses).
+State = tuple[torch.Tensor, ...]
 
 
 def initial_state(model: nn.Sequential) -> State:
-    """The model's weights (copied), zero Adam moments and step 0."""
-    weights = [p.detach().clone() for p in model.parameters()]
-    zeros = [torch.zeros_like(w) for w in weights]
-    step = torch.zeros((), dtype=torch.float64, device=weights[0].device)
-    return (*weights, *zeros, *[z.clone() for z in zeros], step)
+    """The model's weights (copied) as one flat vector, zero Adam moments and step 0."""
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    step = torch.zeros((), dtype=torch.float64, device=flat.device)
+    return flat, torch.zeros_like(flat), torch.zeros_like(flat), step
 
 
 def load_weights(model: nn.Sequential, state: State) -> None:
     """Copy the state's weights into the model (for evaluation)."""
     with torch.no_grad():
-        for param, weight in zip(model.parameters(), state[:4], strict=True):
-            param.copy_(weight)
+        start = 0
+        for param in model.parameters():
+            param.copy_(state[0][start : start + param.numel()].view_as(param))
+            start += param.numel()
 
 
 def train_epoch(
@@ -55,9 +58,18 @@ def train_epoch(
     return state, losses.mean()
 
 
+def _unflatten(flat: torch.Tensor, features: int) -> tuple[torch.Tensor, ...]:
+    """w1 (hidden, features), b1 (hidden), w2 (1, hidden), b2 (1): views into `flat`."""
+    hidden = WORKLOAD.hidden
+    sizes = (hidden * features, hidden, hidden, 1)
+    w1, b1, w2, b2 = flat.split(sizes)
+    return w1.view(hidden, features), b1, w2.view(1, hidden), b2
+
+
 def _step(state: State, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[State, torch.Tensor]:
-    w1, b1, w2, b2 = state[:4]
+    flat, m, v, step = state
     xb, yb = batch
+    w1, b1, w2, b2 = _unflatten(flat, xb.shape[1])
     hidden = xb @ w1.T + b1
     active = torch.relu(hidden)
     diff = active @ w2.T + b2 - yb
@@ -65,15 +77,18 @@ def _step(state: State, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[State
     # d loss / d prediction of the mean absolute error (0 where the prediction is exact, as L1Loss).
     d_pred = torch.sign(diff) / diff.numel()
     d_hidden = (d_pred @ w2) * (hidden > 0)
-    grads = (d_hidden.T @ xb, d_hidden.sum(0), d_pred.T @ active, d_pred.sum(0))
-    step = state[12] + 1
+    grad = torch.cat(
+        [
+            (d_hidden.T @ xb).reshape(-1),
+            d_hidden.sum(0),
+            (d_pred.T @ active).reshape(-1),
+            d_pred.sum(0),
+        ]
+    )
+    step = step + 1
     correction1, correction2 = 1 - BETA1**step, 1 - BETA2**step
-    new: list[Any] = [[], [], []]
-    for i, grad in enumerate(grads):
-        m = BETA1 * state[4 + i] + (1 - BETA1) * grad
-        v = BETA2 * state[8 + i] + (1 - BETA2) * grad * grad
-        denom = v.sqrt() / correction2.sqrt() + EPS
-        new[0].append(state[i] - (WORKLOAD.learning_rate / correction1) * m / denom)
-        new[1].append(m)
-        new[2].append(v)
-    return (*new[0], *new[1], *new[2], step), loss
+    m = BETA1 * m + (1 - BETA1) * grad
+    v = BETA2 * v + (1 - BETA2) * grad * grad
+    denom = v.sqrt() / correction2.sqrt() + EPS
+    flat = flat - (WORKLOAD.learning_rate / correction1) * m / denom
+    return (flat, m, v, step), loss

@@ -89,7 +89,7 @@ def test_the_command_runs_on_a_recorded_sample(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "| real torch/eager noise | bench | 1 | - | - | - |" in out
     assert "| real torch/eager step +20% | bench | 1 |" in out
-    assert "real noise from" in out and "(60 runs)" in out
+    assert "real noise from" in out and "(60 runs, blocks of 10)" in out
 
 
 def test_warehouse_timing_times_every_peer_on_the_latest_night() -> None:
