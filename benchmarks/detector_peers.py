@@ -327,6 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "independently, dropping the recording's run-to-run correlation)",
     )
     parser.add_argument(
+        "--per-reference",
+        action="store_true",
+        help="with --real-noise: judge each run's steady time over its reference workload time",
+    )
+    parser.add_argument(
         "--warehouse-timing",
         action="store_true",
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
@@ -345,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     if args.real_noise:
-        factors = load_factors(args.real_noise)
+        factors = load_factors(args.real_noise, per_reference=args.per_reference)
         rows = compare(
             peers,
             series=args.series,
@@ -354,7 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             make=series_maker(factors, args.block),
         )
         runs = sum(map(len, factors.values()))
-        source = f"real noise from {args.real_noise} ({runs} runs, blocks of {args.block})"
+        over = ", over the reference" if args.per_reference else ""
+        source = f"real noise from {args.real_noise} ({runs} runs{over}, blocks of {args.block})"
     else:
         rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
         source = f"outlier rate {args.outlier_rate:g}"

@@ -23,16 +23,21 @@ STEPS = (0.05, 0.10, 0.20)
 SeriesMaker = Callable[[np.random.Generator, Scenario, int, float, int], tuple[np.ndarray, int]]
 
 
-def load_factors(path: Path) -> dict[str, np.ndarray]:
+def load_factors(path: Path, *, per_reference: bool = False) -> dict[str, np.ndarray]:
     """Per case (framework/mode), its ok runs' steady seconds in recorded order over their
-    median: the noise as a multiplicative factor around 1."""
+    median: the noise as a multiplicative factor around 1. `per_reference`: the steady time
+    over the run's reference workload time (the host's speed, measured just before it)."""
     times: dict[str, list[float]] = {}
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
-            if row["status"] == "ok" and row["steady_s"]:
-                times.setdefault(f"{row['framework']}/{row['mode']}", []).append(
-                    float(row["steady_s"])
-                )
+            if row["status"] != "ok" or not row["steady_s"]:
+                continue
+            value = float(row["steady_s"])
+            if per_reference:
+                if not row.get("reference_s"):
+                    raise ValueError(f"{path} has runs without reference_s; record a new sample")
+                value /= float(row["reference_s"])
+            times.setdefault(f"{row['framework']}/{row['mode']}", []).append(value)
     if not times:
         raise ValueError(f"{path} holds no ok run with a steady time")
     return {name: np.array(v) / np.median(v) for name, v in times.items()}

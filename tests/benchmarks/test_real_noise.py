@@ -97,3 +97,25 @@ def test_warehouse_timing_times_every_peer_on_the_latest_night() -> None:
     seconds = warehouse_seconds(peers, series=3, runs=200)
     assert set(seconds) == {"bench", "hud", "asv", "asv, whole history"}
     assert all(s > 0 for s in seconds.values())
+
+
+def test_per_reference_divides_by_the_hosts_speed_and_needs_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, restval="")
+        writer.writeheader()
+        for steady, reference in ((2.0, 1.0), (4.0, 2.0), (3.0, 1.0)):
+            writer.writerow(
+                {
+                    "framework": "torch",
+                    "mode": "eager",
+                    "status": "ok",
+                    "steady_s": steady,
+                    "reference_s": reference,
+                }  # fmt: skip
+            )
+    # 2/1, 4/2, 3/1 over their median 2: the host's slow second run cancels out
+    np.testing.assert_allclose(load_factors(path, per_reference=True)["torch/eager"], [1, 1, 1.5])
+    old = write_sample(tmp_path / "old.csv", {"torch/eager": [1.0]})
+    with pytest.raises(ValueError, match="without reference_s"):
+        load_factors(old, per_reference=True)
