@@ -39,5 +39,6 @@ def test_records_real_runs_under_both_conditions_and_resumes(
     ]  # fmt: skip
     assert recorded_rounds(out) == 3
     assert all(float(r["steady_s"]) > 0 and r["epochs"] == "3" for r in rows)
-    # the busy loop really ran on the other core during the loaded round only
-    assert float(rows[1]["neighbour_busy"]) > 0.5 > float(rows[0]["neighbour_busy"])
+    # the busy loop really kept the other core busy through the loaded round (how busy that
+    # core was in the idle rounds depends on whatever else this machine runs)
+    assert float(rows[1]["neighbour_busy"]) > 0.9
