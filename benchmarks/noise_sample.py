@@ -82,11 +82,15 @@ def parse_cases(text: str) -> list[Case]:
 
 
 def recorded_rounds(path: Path) -> int:
-    """How many rounds the file already holds (the next round's number)."""
+    """How many rounds the file already holds (the next round's number); ValueError when its
+    columns are not the ones this version writes."""
     if not path.exists():
         return 0
     with path.open(newline="") as handle:
-        rounds = [int(row["round"]) for row in csv.DictReader(handle)]
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is not None and reader.fieldnames != list(COLUMNS):
+            raise ValueError(f"{path} has other columns than this version writes; start a new file")
+        rounds = [int(row["round"]) for row in reader]
     return max(rounds) + 1 if rounds else 0
 
 
@@ -113,17 +117,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     others = sorted(allowed_cores() - {case_core})
     if not others:
         parser.error("needs two cores: one for the cases, one for the background load")
-    first = recorded_rounds(args.out) if args.resume else 0
-    if first == 0 and args.out.exists() and not args.resume:
+    if args.out.exists() and not args.resume:
         parser.error(f"{args.out} exists; pass --resume to add to it or remove it")
-    if first and args.out.read_text().partition("\n")[0] != ",".join(COLUMNS):
-        parser.error(f"{args.out} has other columns than this version writes; start a new file")
+    try:
+        first = recorded_rounds(args.out)
+    except ValueError as exc:
+        parser.error(str(exc))
     settings = RunSettings.from_env(epochs=args.epochs)
     commit = _commit()
+    new_file = not args.out.exists() or args.out.stat().st_size == 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, COLUMNS)
-        if first == 0:
+        if new_file:
             writer.writeheader()
         for round_ in range(first, args.rounds):
             condition = condition_of(round_, args.block)

@@ -20,8 +20,7 @@ BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
 # (parameters, first moments, second moments, step): the four weights of Linear -> ReLU ->
 # Linear as one flat vector (w1, b1, w2, b2), so Adam's update is one fused kernel over all of
-# them; with a tensor each it took 14% longer per epoch (9.9-10.4 against 8.6-8.7 ms, 2
-# processes each, same losses).
+# them; with a tensor each an epoch took 0.0103 s against 0.0088 (BENCHMARKS.md, overhead runs).
 State = tuple[torch.Tensor, ...]
 
 

@@ -23,6 +23,16 @@ def test_blocks_alternate_idle_then_loaded() -> None:
     ]
 
 
+def test_resuming_a_file_with_other_columns_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "old.csv"
+    out.write_text("round,condition,steady_s\n0,idle,0.03\n")
+    with pytest.raises(SystemExit):
+        main(["--rounds", "2", "--resume", "--out", str(out)])
+    with pytest.raises(ValueError, match="other columns"):
+        recorded_rounds(out)
+    assert out.read_text() == "round,condition,steady_s\n0,idle,0.03\n"  # left as it was
+
+
 def test_records_real_runs_under_both_conditions_and_resumes(
     data_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
