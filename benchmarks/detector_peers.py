@@ -350,7 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     if args.real_noise:
-        factors = load_factors(args.real_noise, per_reference=args.per_reference)
+        try:
+            factors = load_factors(args.real_noise, per_reference=args.per_reference)
+        except (OSError, ValueError, KeyError) as exc:
+            parser.error(f"cannot read the noise sample {args.real_noise}: {exc}")
         rows = compare(
             peers,
             series=args.series,

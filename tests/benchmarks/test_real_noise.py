@@ -92,6 +92,16 @@ def test_the_command_runs_on_a_recorded_sample(tmp_path: Path, capsys) -> None:
     assert "real noise from" in out and "(60 runs, blocks of 10)" in out
 
 
+def test_an_unreadable_sample_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    old = write_sample(tmp_path / "old.csv", {"torch/eager": [1.0]})
+    for argv in (["--real-noise", str(tmp_path / "absent.csv")],
+                 ["--real-noise", str(old), "--per-reference"]):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main(["--series", "1", "--peers", "bench", *argv])
+        assert exit_.value.code == 2
+        assert "cannot read the noise sample" in capsys.readouterr().err
+
+
 def test_warehouse_timing_times_every_peer_on_the_latest_night() -> None:
     peers = [p for p in default_peers() if p.name in ("bench", "hud", "asv")]
     seconds = warehouse_seconds(peers, series=3, runs=200)
