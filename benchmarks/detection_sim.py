@@ -210,6 +210,7 @@ KNOBS = (
     "outlier_z",
     "large_shift_penalty",
     "inside_shift_cap",
+    "outlier_pair_rate",
     "spread_trim",
     "baseline_runs",
     "drift_lookback",

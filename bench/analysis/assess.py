@@ -7,7 +7,6 @@ fingerprint): results from another machine or framework version are never compar
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -15,10 +14,10 @@ from typing import NamedTuple
 
 from bench.analysis.changepoints import Drift, find_drift, last_change_point
 from bench.analysis.decision import Judgement, Point, decide, series_stream, split_window
+from bench.analysis.host_speed import machine_slowdown, over_reference, point
 from bench.analysis.policy import (
     ACCURACY_METRICS,
     DETECTOR_VERSION,
-    REFERENCE_METRIC,
     TIME_METRICS,
     DetectionConfig,
     MetricPolicy,
@@ -29,8 +28,6 @@ from bench.records import STATUS_METRIC, CaseResult, Flag
 SHIFT_LABELS = frozenset({"regression", "suspected", "improvement"})
 # Labels that say "worse": a noisy run downgrades them, a slower machine explains them.
 WORSE_LABELS = frozenset({"regression", "drift", "suspected"})
-# Earlier reference values needed before a time shift can be blamed on the machine.
-MIN_REFERENCE_HISTORY = 3
 
 
 class SeriesJudgement(NamedTuple):
@@ -86,54 +83,74 @@ def metric_flag(
 ) -> Flag | None:
     """The flag for one metric of the judged result (history: its series, oldest first).
 
-    A worse time shares its cause with the machine when the reference workload slowed too
-    (`machine`); measured under contention it is only `suspected`.
+    A time is judged over the run's reference workload (bench.analysis.host_speed) once the
+    series has min_history such runs; a worse time that the reference shares is `machine`, and
+    measured under contention it is only `suspected`.
     """
-    flag = _metric_flag(judged, metric, history, config, since)
-    if flag is None or flag.label not in WORSE_LABELS or metric not in TIME_METRICS:
+    raw = [point(r, metric) for r in history] + [point(judged, metric)]
+    if metric not in TIME_METRICS:
+        return _metric_flag(judged, metric, raw, config, since)
+    usual = over_reference(history, judged, metric) if config.over_reference else None
+    flag = None
+    if usual is not None:
+        points, tonight = usual
+        flag = _metric_flag(judged, metric, points, config, since, scale=tonight)
+        if flag is not None and flag.label == "insufficient":
+            usual = flag = None  # too few runs with a reference yet: judge the time itself
+    if usual is None:
+        flag = _metric_flag(judged, metric, raw, config, since)
+        if flag is not None and flag.label in WORSE_LABELS:
+            return _blame(judged, history, flag, flag, config, since)
         return flag
-    if flag.change_pct is not None and machine_slowdown(
-        judged, history, flag.change_pct / 100, config, since
+    if flag is not None and flag.label in WORSE_LABELS:
+        return _blame(judged, history, flag, _metric_flag(judged, metric, raw, config, since),
+                      config, since)  # fmt: skip
+    if flag is not None and flag.label == "improvement":
+        # faster than the host's speed says: only when the time itself is faster too (a slower
+        # reference alone does not make the code faster)
+        same = _metric_flag(judged, metric, raw, config, since)
+        return flag if same is not None and same.label == "improvement" else None
+    if machine_slowdown(judged, history, 0.0, config, since):
+        # the code kept pace with the host: a worse time is the machine's
+        same = _metric_flag(judged, metric, raw, config, since)
+        if same is not None and same.label in WORSE_LABELS:
+            return _blame(judged, history, same, same, config, since)
+    return flag
+
+
+def _blame(
+    judged: CaseResult,
+    history: Sequence[CaseResult],
+    flag: Flag,
+    raw: Flag | None,
+    config: DetectionConfig,
+    since: datetime | None,
+) -> Flag:
+    """A worse time: the machine's when the reference slowed with the time itself (`raw`, the
+    flag of the time not over the reference), only suspected when measured under contention."""
+    if (
+        raw is not None
+        and raw.label in WORSE_LABELS
+        and raw.change_pct is not None
+        and machine_slowdown(judged, history, raw.change_pct / 100, config, since)
     ):
-        return replace(flag, label="machine")
+        return replace(raw, label="machine")
     if judged.noisy and flag.label != "suspected":
         return replace(flag, label="suspected")
     return flag
 
 
-def machine_slowdown(
-    judged: CaseResult,
-    history: Sequence[CaseResult],
-    change: float,
-    config: DetectionConfig,
-    since: datetime | None = None,
-) -> bool:
-    """Did the reference workload slow down with the case (by machine_share x its change)?
-
-    The reference (bench.calibration) ran on the same cores just before the case: when it moved
-    with the case, the host got slower (another machine, a governor, a noisy neighbour), not
-    the code.
-    """
-    points = [_point(r, REFERENCE_METRIC) for r in history] + [_point(judged, REFERENCE_METRIC)]
-    if points[-1].value is None:
-        return False
-    *earlier, now = series_stream(points, config, since=since)
-    values = [p.value for p in earlier if p.value is not None][-config.baseline_runs :]
-    if len(values) < MIN_REFERENCE_HISTORY or now.value is None:
-        return False
-    reference_change = now.value / statistics.median(values) - 1
-    policy = config.policy(TIME_METRICS[0])
-    return reference_change >= max(policy.min_change, config.machine_share * change)
-
-
 def _metric_flag(
     judged: CaseResult,
     metric: str,
-    history: Sequence[CaseResult],
+    points: Sequence[Point],
     config: DetectionConfig,
     since: datetime | None,
+    *,
+    scale: float = 1.0,
 ) -> Flag | None:
-    points = [_point(r, metric) for r in history] + [_point(judged, metric)]
+    """The flag of the series `points` (the judged run last); `scale` turns its values into the
+    metric's unit (the judged run's reference, for a time over the reference)."""
     judged_series = judge_series(points, config.policy(metric), config, since=since)
     if judged_series is None:
         return None
@@ -143,6 +160,7 @@ def _metric_flag(
             judged,
             metric,
             judgement,
+            scale,
             label="drift",
             baseline_value=drift.reference.centre,
             change=drift.change,
@@ -150,12 +168,12 @@ def _metric_flag(
             change_point=stream[drift.start_index].run_id,
         )
     if judgement.label not in SHIFT_LABELS:
-        return None if judgement.label == "ok" else _flag(judged, metric, judgement)
+        return None if judgement.label == "ok" else _flag(judged, metric, judgement, scale)
     change_point = None
     index = last_change_point([p.value for p in stream if p.value is not None], config)
     if index is not None:
         change_point = stream[index].run_id
-    return _flag(judged, metric, judgement, change_point=change_point)
+    return _flag(judged, metric, judgement, scale, change_point=change_point)
 
 
 def status_flags(
@@ -215,11 +233,6 @@ def accuracy_flags(results: Iterable[CaseResult], config: DetectionConfig) -> li
     return flags
 
 
-def _point(result: CaseResult, metric: str) -> Point:
-    value = result.metrics.get(metric) if result.status == "ok" else None
-    return Point(result.run_id, value, result.scheduled, result.started_at, result.noisy)
-
-
 def new_flag(
     run_id: str,
     case: Case,
@@ -244,6 +257,7 @@ def _flag(
     judged: CaseResult,
     metric: str,
     judgement: Judgement,
+    scale: float = 1.0,
     *,
     label: str | None = None,
     baseline_value: float | None = None,
@@ -259,8 +273,8 @@ def _flag(
         metric,
         label or judgement.label,
         judged.fingerprint,
-        baseline_value=baseline_value,
-        value=judgement.value,
+        baseline_value=None if baseline_value is None else baseline_value * scale,
+        value=judgement.value * scale,
         change_pct=100 * change if change is not None else judgement.change_pct,
         z_score=z if z is not None else judgement.z,
         change_point_run_id=change_point,

@@ -69,6 +69,7 @@ def joint_evidence(
     policy: MetricPolicy,
     config: DetectionConfig,
     direction: int = 1,
+    history: Sequence[float] = (),
 ) -> float | None:
     """The window's evidence (a log-likelihood ratio) when it jointly shows a shift in
     `direction`, else None.
@@ -86,6 +87,7 @@ def joint_evidence(
         large_shift_penalty=config.large_shift_penalty,
         relative_spread=baseline.spread / abs(baseline.centre) if baseline.centre else 0.0,
         inside_cap=config.inside_shift_cap,
+        uncapped=lambda: rare_outliers(baseline, history, config, direction),
     )
     middle = statistics.median(window)
     if evidence >= config.evidence_threshold and violates(
@@ -93,6 +95,19 @@ def joint_evidence(
     ):
         return evidence
     return None
+
+
+def rare_outliers(
+    baseline: Baseline, history: Sequence[float], config: DetectionConfig, direction: int = 1
+) -> bool:
+    """Two outlier nights in a row are too rare here to pass for a step: with k of the n
+    baseline runs outlier_z spreads or more out in `direction`, the chance that two given runs
+    are both outliers, (k+1)(k+2) / ((n+2)(n+3)) (the mean of rate^2 under a uniform prior on
+    the outlier rate), is at most outlier_pair_rate. At the default 0.001: k <= 2 of 120 runs,
+    none of 43."""
+    far = sum(direction * baseline.z(v) >= config.outlier_z for v in history)
+    n = len(history)
+    return (far + 1) * (far + 2) <= config.outlier_pair_rate * (n + 2) * (n + 3)
 
 
 def decide(
@@ -111,11 +126,12 @@ def decide(
         baseline_values, floor_fraction=config.spread_floor, trim=config.spread_trim
     )
     label, evidence = "ok", None
-    if (evidence := joint_evidence(baseline, window, policy, config, 1)) is not None:
+    history = baseline_values
+    if (evidence := joint_evidence(baseline, window, policy, config, 1, history)) is not None:
         label = "regression"
     elif violates(baseline, value, policy, config.z_threshold, 1):
         label = "suspected"
-    elif (evidence := joint_evidence(baseline, window, policy, config, -1)) is not None:
+    elif (evidence := joint_evidence(baseline, window, policy, config, -1, history)) is not None:
         label = "improvement"
     return Judgement(
         label,

@@ -11,7 +11,7 @@ refutes a shift.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 
 
@@ -58,6 +58,7 @@ def shift_evidence(
     large_shift_penalty: float,
     relative_spread: float = 0.0,
     inside_cap: float = 0.0,
+    uncapped: Callable[[], bool] | None = None,
 ) -> tuple[float, float]:
     """(evidence, level) for a shift of at least `design` spreads in `direction`.
 
@@ -68,7 +69,8 @@ def shift_evidence(
     have moved inside the window: then its first runs are at the old level (they add nothing)
     and its last two or more are scored alone against their mean, less the same penalty, when
     that shift is at most `inside_cap` x `design` (beyond it, two runs are as likely two outlier
-    nights; the next run decides).
+    nights; the next run decides), or beyond the cap when `uncapped()` says the series has
+    (next to) no outlier nights to make two in a row.
     """
     still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
     design_level = direction * design
@@ -85,7 +87,9 @@ def shift_evidence(
     for start in range(1, len(zs) - 1):
         tail = zs[start:]
         level = sum(tail) / len(tail)
-        if design < direction * level <= inside_cap * design:
+        if design < direction * level and (
+            direction * level <= inside_cap * design or (uncapped is not None and uncapped())
+        ):
             moved = _log_likelihood(tail, level, _scale(level, relative_spread), outlier_z)
             evidence = moved - _log_likelihood(tail, 0.0, 1.0, outlier_z) - large_shift_penalty
             if evidence > best[0]:

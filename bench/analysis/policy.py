@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-5: robust-lr-4 (noisy runs kept out of baselines, the `machine` label), plus a step
-# inside the evidence window: its latest runs alone, up to inside_shift_cap x the practical change.
-DETECTOR_VERSION = "robust-lr-5"
+# robust-lr-6: robust-lr-5 (robust-lr-4 plus a step inside the evidence window: its latest runs
+# alone, up to inside_shift_cap x the practical change), plus time metrics judged over the
+# reference workload and that cap lifted for series without outlier nights (issue 16).
+DETECTOR_VERSION = "robust-lr-6"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload shares is `machine` (bench.analysis.assess).
@@ -60,6 +61,7 @@ class DetectionConfig:
     include_manual: bool = False  # let manual runs into baselines and evidence windows
     include_noisy: bool = False  # let runs measured under contention into baselines
     machine_share: float = 0.5  # reference slowed >= this x the case's change: `machine`
+    over_reference: bool = True  # judge time metrics over the run's reference workload
     spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
     spread_trim: float = 3.0  # spread: runs within this many MAD-sigmas of the median
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
@@ -69,6 +71,7 @@ class DetectionConfig:
     outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
     large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one
     inside_shift_cap: float = 4.5  # a step inside the window (2+ latest runs): up to this x design
+    outlier_pair_rate: float = 0.001  # ... or beyond, if outlier pairs are this rare (0: never)
     drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
     drift_lookback: int = 150  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs
@@ -88,6 +91,10 @@ class DetectionConfig:
             raise ValueError(f"{', '.join(bad)} must be positive")
         if self.inside_shift_cap < 0:
             raise ValueError(f"inside_shift_cap must be >= 0 (0: off), got {self.inside_shift_cap}")
+        if not 0 <= self.outlier_pair_rate < 1:
+            raise ValueError(
+                f"outlier_pair_rate must be in [0, 1) (0: never), got {self.outlier_pair_rate}"
+            )
         if not 1 <= self.confirm_runs <= 5:
             raise ValueError(f"confirm_runs must be 1..5, got {self.confirm_runs}")
         if self.drift_recent < 3 or self.drift_lookback < self.baseline_runs + self.drift_recent:

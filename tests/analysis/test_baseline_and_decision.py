@@ -162,6 +162,26 @@ def test_config_rejects_nonsense() -> None:
         DetectionConfig(design_factor=0)
     with pytest.raises(ValueError, match="inside_shift_cap"):
         DetectionConfig(inside_shift_cap=-1)
+    with pytest.raises(ValueError, match="outlier_pair_rate"):
+        DetectionConfig(outlier_pair_rate=-0.1)
     with pytest.raises(ValueError, match="no detection policy"):
         CONFIG.policy("nonsense")
     assert CONFIG.with_options(baseline_runs=None, include_manual=True).include_manual
+
+
+def test_a_large_step_inside_the_window_needs_a_series_without_outlier_nights() -> None:
+    # +25% on the window's last two runs: beyond inside_shift_cap x the practical change (+22.5%)
+    window = [100.0, 125.0, 125.5]
+    quiet = FLAT * 6  # 120 runs, none an outlier night
+    assert decide(quiet, window, TIME, CONFIG).label == "regression"
+    # three outlier nights (+40%, +60%, +50%) in 120 runs: the two runs may be two more
+    bumpy = quiet[:-3] + [140.0, 160.0, 150.0]
+    assert decide(bumpy, window, TIME, CONFIG).label != "regression"
+    # two are allowed at the default outlier_pair_rate; none at 0, the cap of robust-lr-5
+    assert decide(quiet[:-2] + [140.0, 160.0], window, TIME, CONFIG).label == "regression"
+    # a short history says too little: 20 runs without an outlier night are not enough
+    assert decide(FLAT, window, TIME, CONFIG).label != "regression"
+    strict = DetectionConfig(outlier_pair_rate=0)
+    assert decide(quiet, window, TIME, strict).label != "regression"
+    # the next run at the new level decides either way
+    assert decide(bumpy, [125.0, 125.5, 124.5], TIME, CONFIG).label == "regression"

@@ -64,3 +64,7 @@ def test_a_step_inside_the_window_is_scored_on_its_shifted_runs() -> None:
     assert shift_evidence([0.0, 30.0, 30.5], 5.0, inside_cap=4.5, **options)[0] < 0
     # one shifted run alone is never a step inside the window
     assert shift_evidence([0.0, 0.0, 10.0], 5.0, inside_cap=4.5, **options)[0] < 0
+    # ... unless the series makes no outlier nights (issue 16: +20% steps within one run)
+    window = [0.0, 30.0, 30.5]
+    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=lambda: True, **options)[0] > 5
+    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=lambda: False, **options)[0] < 0

@@ -9,7 +9,7 @@ import pytest
 from bench.analysis import DetectionConfig
 from bench.analysis.assess import metric_flag
 from bench.config import Case
-from bench.records import BLOCKING_LABELS, CaseResult
+from bench.records import BLOCKING_LABELS, CaseResult, Flag
 
 from .conftest import wobble
 
@@ -91,3 +91,49 @@ def test_machine_share_is_configuration(share: float) -> None:
         series(3, case_level=1.3, reference_level=0.06), DetectionConfig(machine_share=share)
     )
     assert label == ("machine" if share == 0.5 else "regression")
+
+
+def flag_of(results: list[CaseResult], config: DetectionConfig | None = None) -> Flag | None:
+    *history, judged = results
+    return metric_flag(judged, METRIC, history, config or DetectionConfig())
+
+
+def test_a_host_a_little_slower_is_neither_a_regression_nor_the_machine() -> None:
+    # case +8%, reference +3.5%: the host moved, too little to blame it (`machine` needs 5%)
+    results = series(3, case_level=1.08, reference_level=0.05175)
+    assert judge(results) is None
+    # judged on the time alone, the same runs are a regression
+    assert judge(results, DetectionConfig(over_reference=False)) == "regression"
+
+
+def test_a_regression_a_faster_host_hides_is_found_with_tonights_numbers() -> None:
+    # the time did not move, but the host got 12% faster: at its usual speed, +13.6%
+    results = series(3, case_level=1.0, reference_level=0.044)
+    flag = flag_of(results)
+    assert flag is not None and flag.label == "regression"
+    judged = results[-1]
+    assert flag.value == pytest.approx(judged.metrics[METRIC])  # the time as measured
+    # the baseline is what the case used to take on tonight's (faster) host
+    tonight = judged.metrics["reference_seconds"]
+    assert tonight and flag.baseline_value == pytest.approx(tonight / 0.05, rel=0.03)
+    assert flag.baseline_value is not None and flag.change_pct is not None
+    assert flag.change_pct == pytest.approx(100 * (flag.value / flag.baseline_value - 1))
+    assert 8 < flag.change_pct < 16  # 0.05 / 0.044 = +13.6%, less this night's 2% wobble
+    assert judge(results, DetectionConfig(over_reference=False)) is None
+
+
+def test_a_slower_reference_alone_is_no_improvement() -> None:
+    # the host got 20% slower and the case kept its time: over the reference it looks faster,
+    # but the time itself did not improve
+    results = series(3, case_level=1.0, reference_level=0.06)
+    assert judge(results) is None
+    faster = series(3, case_level=0.8, reference_level=0.05)
+    assert judge(faster) == "improvement"
+
+
+def test_too_few_runs_with_a_reference_judge_the_time_itself() -> None:
+    # 30 nights without a reference, then 3 with one: over the reference the series would be
+    # `insufficient`; the time itself has a baseline and shows the step
+    results = [result(i, wobble(i), None) for i in range(30)]
+    results += [result(30 + i, wobble(i, 1.3), 0.05) for i in range(3)]
+    assert judge(results) == "regression"
