@@ -30,6 +30,7 @@ END = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 DATASET_SHA256 = "5" * 64
 Row = tuple[Any, ...]
 Case3 = tuple[str, str, str]
+REFERENCE_SECONDS = 0.05  # the reference workload at the host's usual speed
 CHUNK_DAYS = 60  # runs per transaction: bounds memory and PostgreSQL's queued FK checks
 
 
@@ -124,7 +125,7 @@ class _Model:
                     night,
                 )
             )
-            seconds, mae, failed = self._measure()
+            seconds, mae, failed, reference = self._measure()
             for c, case in enumerate(self.cases):
                 done = int(self.rng.integers(0, self.epochs)) if failed[c] else self.epochs
                 started = night + timedelta(minutes=c)
@@ -134,6 +135,7 @@ class _Model:
                     float(np.median(seconds[c, 1:])) if not failed[c] else None
                 )
                 row["total_seconds"] = float(seconds[c, :done].sum())
+                row["reference_seconds"] = float(reference[c])
                 row["peak_rss_bytes"] = int(self.rss[c])
                 row["peak_device_bytes"] = (
                     int(self.rss[c] // 2) if case[2].startswith("gpu") else None
@@ -162,16 +164,20 @@ class _Model:
                 results.append(row)
         return runs, results, epochs
 
-    def _measure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One night: epoch seconds and train MAE per case and epoch, and which cases failed."""
+    def _measure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One night: epoch seconds and train MAE per case and epoch, which cases failed, and
+        each case's reference workload time. The host's speed that night moves every case and
+        its reference together (bench.analysis.host_speed)."""
         rng, n, e = self.rng, len(self.cases), self.epochs
         self.level *= np.where(rng.random(n) < 1 / 400, rng.choice([0.8, 1.25], n), 1.0)
-        steady = self.base * self.level * rng.lognormal(0, 0.03, n)
+        host = rng.lognormal(0, 0.02)
+        reference = REFERENCE_SECONDS * host * rng.lognormal(0, 0.01, n)
+        steady = self.base * self.level * host * rng.lognormal(0, 0.03, n)
         seconds = steady[:, None] * rng.lognormal(0, 0.05, (n, e))
         seconds[:, 0] += self.compile
         decay = np.exp(-np.arange(1, e + 1) / 8)[None, :]
         mae = 0.35 + 0.6 * decay * rng.lognormal(0, 0.05, (n, e))
-        return seconds, mae, rng.random(n) < 0.01
+        return seconds, mae, rng.random(n) < 0.01, reference
 
     @staticmethod
     def _result(

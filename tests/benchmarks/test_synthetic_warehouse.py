@@ -27,9 +27,13 @@ def test_generate_30_days_of_3_cases(warehouse_url: str) -> None:
         completed = conn.execute(
             sa.text("SELECT sum(epochs_completed) FROM benchmark_results")
         ).scalar_one()
+        reference = conn.execute(
+            sa.text("SELECT min(reference_seconds), max(reference_seconds) FROM benchmark_results")
+        ).one()
     assert counts == [30, 90, totals.epochs]
     assert (totals.runs, totals.results) == (30, 90)
     assert completed == totals.epochs and 80 * 30 <= totals.epochs <= 90 * 30
+    assert 0.04 < reference[0] < reference[1] < 0.06  # every result has the host's speed
     assert latest_run_id(warehouse_url) == "scheduled__2026-11-01T02:00:00+00:00"
     assert len(latest_results(warehouse_url)) == 3
     assert len(series_history("torch", "eager", "cpu", url=warehouse_url)) == 30
