@@ -130,3 +130,38 @@ def test_cli_errors_are_one_line(warehouse_url: str, slowed: list[str], capsys) 
               "--from", slowed[0], "--note", "why"])  # fmt: skip
     assert exit_info.value.code == 2
     assert "invalid choice: 'x'" in capsys.readouterr().err
+
+
+def store_with_reference(url: str, steadies: list[float], references: list[float]) -> None:
+    for day, (steady, reference) in enumerate(zip(steadies, references, strict=True)):
+        record = make_record(f"run-{day:03d}", day, steady=steady)
+        record.reference_seconds = reference
+        store_record(record, url=url)
+
+
+def test_times_are_judged_at_the_hosts_speed(warehouse_url: str) -> None:
+    # the time stayed at 0.5 s while the host got 12% faster (reference 0.05 -> 0.044 s): at the
+    # host's usual speed the case is 13.6% slower
+    steadies = [wobble(i, 0.5) for i in range(33)]
+    store_with_reference(
+        warehouse_url, steadies, [wobble(i + 3, 0.05 if i < 30 else 0.044) for i in range(33)]
+    )
+    result = detect_regressions(url=warehouse_url)
+    flags = {f.metric: f for f in result.flags}
+    assert flags[STEADY].label == "regression" and result.verdict.red
+    assert flags[STEADY].value == pytest.approx(steadies[-1])  # the time as measured
+    assert flags[STEADY].detector_version == "robust-lr-6"
+    assert (result.run_id, STEADY, "regression") in flag_rows(warehouse_url)
+
+
+def test_a_slower_host_is_the_machine_not_a_red_run(warehouse_url: str) -> None:
+    # case and reference both 30% slower on the last 3 nights
+    store_with_reference(
+        warehouse_url,
+        [wobble(i, 0.5 if i < 30 else 0.65) for i in range(33)],
+        [wobble(i + 3, 0.05 if i < 30 else 0.065) for i in range(33)],
+    )
+    result = detect_regressions(url=warehouse_url)
+    flags = {f.metric: f for f in result.flags}
+    assert flags[STEADY].label == "machine" and not result.verdict.red
+    assert 25 < (flags[STEADY].change_pct or 0) < 35  # the time's own change
