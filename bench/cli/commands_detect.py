@@ -17,6 +17,7 @@ from bench.cli.common import (
     checked_case,
     modes_help,
     one_line_errors,
+    positive,
     reads_warehouse,
 )
 from bench.cli.output import print_rows
@@ -58,7 +59,7 @@ def register(subparsers: Any) -> None:
     )
     detect.add_argument(
         "--baseline-runs",
-        type=int,
+        type=positive(int),
         metavar="N",
         help="baseline size (default: 120, DetectionConfig.baseline_runs)",
     )

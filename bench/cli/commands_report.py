@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.cli.common import UserError, one_line_errors, reads_warehouse
+from bench.cli.common import UserError, one_line_errors, positive, reads_warehouse
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     )
     report.add_argument(
         "--history",
-        type=int,
+        type=positive(int),
         default=30,
         metavar="N",
         help="runs of each series in the history section (default: 30)",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.common import UserError
+from bench.cli.common import UserError, positive
 from bench.cli.keeping import Keeper
 from bench.cli.tables import print_comparison
 from bench.conditions import CoresError, cpu_case_cores
@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     matrix.add_argument("--device", action="extend", nargs="+", choices=DEVICES, default=None)
     _common_options(matrix)
     matrix.add_argument(
-        "--repeats", type=_positive_int, default=1, metavar="N",
+        "--repeats", type=positive(int), default=1, metavar="N",
         help="run every case N times, each a fresh process, interleaved (round robin over the "
         "cases, rotated each repeat); the table shows each case's median over its repeats with "
         "a 95%% interval across processes (default: 1)",
@@ -76,16 +76,6 @@ def _modes_help() -> str:
     return "; ".join(f"{fw}: {', '.join(modes)}" for fw, modes in FRAMEWORK_MODES.items())
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _seed(text: str) -> int:
     try:
         return check_seed(text)
@@ -95,7 +85,7 @@ def _seed(text: str) -> int:
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--epochs", type=_positive_int, default=30, help="epoch budget (default: 30, "
+        "--epochs", type=positive(int), default=30, help="epoch budget (default: 30, "
         "which also yields the 10 and 20 epoch test metrics)"
     )  # fmt: skip
     parser.add_argument(
@@ -103,7 +93,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         help=f"split, init and shuffle seed, 0 to {MAX_SEED} (default 42)",
     )  # fmt: skip
     parser.add_argument(
-        "--threads", type=_positive_int, default=None,
+        "--threads", type=positive(int), default=None,
         help="intra-op threads per case (default: BENCH_THREADS or 1)",
     )  # fmt: skip
     parser.add_argument("--data-home", help="sklearn data_home (default: BENCH_DATA_HOME)")

@@ -8,7 +8,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.cli.common import UserError, add_format_option, one_line_errors, reads_warehouse
+from bench.cli.common import (
+    UserError,
+    add_format_option,
+    one_line_errors,
+    positive,
+    reads_warehouse,
+)
 from bench.cli.output import print_rows
 
 DEFAULT_LAST = 20
@@ -27,7 +33,7 @@ def register(subparsers: Any) -> None:
         "and its note.",
     )
     runs.add_argument(
-        "--last", type=int, default=DEFAULT_LAST, metavar="N",
+        "--last", type=positive(int), default=DEFAULT_LAST, metavar="N",
         help=f"the newest N runs (default: {DEFAULT_LAST})",
     )  # fmt: skip
     add_format_option(runs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from bench.cli.common import (
     checked_case,
     modes_help,
     one_line_errors,
+    positive,
     reads_warehouse,
 )
 from bench.cli.output import bytes_as_mib, print_rows
@@ -83,7 +83,7 @@ def register(subparsers: Any) -> None:
     history.add_argument("--mode", required=True, help=modes_help())
     history.add_argument("--device", default="cpu", choices=DEVICES, help="(default: cpu)")
     add_metric_option(history, METRIC_COLUMNS, default="steady_epoch_seconds")
-    history.add_argument("--last", type=int, metavar="N", help="only the newest N runs")
+    history.add_argument("--last", type=positive(int), metavar="N", help="only the newest N runs")
     add_format_option(history)
     history.set_defaults(handler=_history)
 
@@ -106,33 +106,20 @@ def register(subparsers: Any) -> None:
     )
     sql.add_argument(
         "--timeout",
-        type=_positive(float),
+        type=positive(float),
         default=SQL_TIMEOUT_S,
         metavar="SECONDS",
         help=f"stop the query after this long (default: {SQL_TIMEOUT_S:g})",
     )
     sql.add_argument(
         "--max-rows",
-        type=_positive(int),
+        type=positive(int),
         default=SQL_MAX_ROWS,
         metavar="N",
         help=f"print at most N rows, saying when the output was cut (default: {SQL_MAX_ROWS})",
     )
     add_format_option(sql)
     sql.set_defaults(handler=_sql)
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = 0
-        if not 0 < value < math.inf:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return value
-
-    return parse
 
 
 @one_line_errors

@@ -261,4 +261,5 @@ def test_bad_bounds_are_one_line(flag: str, value: str, capsys: pytest.CaptureFi
         main(["sql", "SELECT 1", flag, value])
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert len(err.splitlines()) == 1 and f"{flag}: expected a positive number" in err
+    expected = "a positive number" if flag == "--timeout" else "a whole number of at least 1"
+    assert len(err.splitlines()) == 1 and f"{flag}: expected {expected}, got {value!r}" in err
