@@ -102,17 +102,20 @@ def metric_flag(
         if flag is not None and flag.label in WORSE_LABELS:
             return _blame(judged, history, flag, flag, config, since)
         return flag
+
+    def time_itself() -> Flag | None:  # the flag of the time, not over the reference
+        return _metric_flag(judged, metric, raw, config, since)
+
     if flag is not None and flag.label in WORSE_LABELS:
-        return _blame(judged, history, flag, _metric_flag(judged, metric, raw, config, since),
-                      config, since)  # fmt: skip
+        return _blame(judged, history, flag, time_itself(), config, since)
     if flag is not None and flag.label == "improvement":
         # faster than the host's speed says: only when the time itself is faster too (a slower
         # reference alone does not make the code faster)
-        same = _metric_flag(judged, metric, raw, config, since)
+        same = time_itself()
         return flag if same is not None and same.label == "improvement" else None
     if machine_slowdown(judged, history, 0.0, config, since):
         # the code kept pace with the host: a worse time is the machine's
-        same = _metric_flag(judged, metric, raw, config, since)
+        same = time_itself()
         if same is not None and same.label in WORSE_LABELS:
             return _blame(judged, history, same, same, config, since)
     return flag

@@ -126,12 +126,15 @@ def decide(
         baseline_values, floor_fraction=config.spread_floor, trim=config.spread_trim
     )
     label, evidence = "ok", None
-    history = baseline_values
-    if (evidence := joint_evidence(baseline, window, policy, config, 1, history)) is not None:
+    if (
+        evidence := joint_evidence(baseline, window, policy, config, 1, baseline_values)
+    ) is not None:
         label = "regression"
     elif violates(baseline, value, policy, config.z_threshold, 1):
         label = "suspected"
-    elif (evidence := joint_evidence(baseline, window, policy, config, -1, history)) is not None:
+    elif (
+        evidence := joint_evidence(baseline, window, policy, config, -1, baseline_values)
+    ) is not None:
         label = "improvement"
     return Judgement(
         label,
