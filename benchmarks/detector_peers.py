@@ -7,8 +7,10 @@ shipped defaults. Each is judged at every run, as a nightly job would run it; a 
 its score reaching its threshold, so each is also re-tuned (a threshold sweep on the noise-only
 scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
 Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
-     [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV] [--warehouse-timing]
-`--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py).
+     [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV [--per-reference]
+     [--repeats N]] [--warehouse-timing]
+`--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py); with
+`--repeats 5` each night is the summary of 5 recorded runs, as a nightly with 5 repeats stores it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.analysis.policy import TIME, DetectionConfig
+from bench.cli.common import positive
 from bench.records import BLOCKING_LABELS
 from benchmarks.detection_sim import (
     OUTLIER_RATE,
@@ -332,6 +335,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --real-noise: judge each run's steady time over its reference workload time",
     )
     parser.add_argument(
+        "--repeats",
+        type=positive(int),
+        default=1,
+        help="with --real-noise: each night is bench's summary (median) of this many "
+        "consecutive recorded runs, as a nightly with that many repeats stores it (default 1: "
+        "one process per night)",
+    )
+    parser.add_argument(
         "--warehouse-timing",
         action="store_true",
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
@@ -351,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if args.real_noise:
         try:
-            factors = load_factors(args.real_noise, per_reference=args.per_reference)
+            factors = load_factors(
+                args.real_noise, per_reference=args.per_reference, repeats=args.repeats
+            )
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"cannot read the noise sample {args.real_noise}: {exc}")
         rows = compare(
@@ -359,11 +372,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             series=args.series,
             seed=args.seed,
             scenarios=real_scenarios(factors),
-            make=series_maker(factors, args.block),
+            make=series_maker(factors, args.block, args.repeats),
         )
-        runs = sum(map(len, factors.values()))
+        runs = sum(map(len, factors.values())) + (args.repeats - 1) * len(factors)
         over = ", over the reference" if args.per_reference else ""
-        source = f"real noise from {args.real_noise} ({runs} runs{over}, blocks of {args.block})"
+        nights = f", nights = median of {args.repeats} runs" if args.repeats > 1 else ""
+        source = (
+            f"real noise from {args.real_noise} ({runs} runs{over}{nights}, "
+            f"blocks of {args.block} runs)"
+        )
     else:
         rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
         source = f"outlier rate {args.outlier_rate:g}"

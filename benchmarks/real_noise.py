@@ -3,17 +3,27 @@ recorded, as factors of their case's median, block-bootstrapped into series of a
 a synthetic step or nothing on top. Blocks keep the recording's structure: runs next to each
 other in time (one idle or loaded block of the recording) stay together.
 
-Used by `python -m benchmarks.detector_peers --real-noise CSV`.
+With `repeats` N, each value is a nightly-style result instead of one process: bench's own summary
+(bench.repeats.summarize) over N consecutive recorded runs of the case. The recording runs its
+cases round robin, as an interleaved nightly of those cases would, so N consecutive runs are
+that nightly's N repeats; a full matrix spaces them further apart, which would only spread a
+slow minute over fewer of them.
+
+Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N]`.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from bench.config import Case
+from bench.records import Record
+from bench.repeats import summarize
 from benchmarks.detection_sim import Scenario
 
 BLOCK = 10  # runs per bootstrap block: the recording's idle/loaded block
@@ -23,24 +33,56 @@ STEPS = (0.05, 0.10, 0.20)
 SeriesMaker = Callable[[np.random.Generator, Scenario, int, float, int], tuple[np.ndarray, int]]
 
 
-def load_factors(path: Path, *, per_reference: bool = False) -> dict[str, np.ndarray]:
-    """Per case (framework/mode), its ok runs' steady seconds in recorded order over their
-    median: the noise as a multiplicative factor around 1. `per_reference`: the steady time
-    over the run's reference workload time (the host's speed, measured just before it)."""
-    times: dict[str, list[float]] = {}
+def load_runs(path: Path) -> dict[str, list[Record]]:
+    """Per case (framework/mode), its ok runs with a steady time, in recorded order, as the
+    records bench would have stored (steady and reference seconds, the noisy reason)."""
+    runs: dict[str, list[Record]] = {}
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
             if row["status"] != "ok" or not row["steady_s"]:
                 continue
-            value = float(row["steady_s"])
-            if per_reference:
-                if not row.get("reference_s"):
-                    raise ValueError(f"{path} has runs without reference_s; record a new sample")
-                value /= float(row["reference_s"])
-            times.setdefault(f"{row['framework']}/{row['mode']}", []).append(value)
-    if not times:
+            case = Case(row["framework"], row["mode"], "cpu")
+            reference = row.get("reference_s")
+            record = Record(
+                run_id=f"sample-{row['round']}",
+                case=case,
+                steady_epoch_seconds=float(row["steady_s"]),
+                reference_seconds=float(reference) if reference else None,
+                noisy=row.get("noisy") or None,
+            )
+            runs.setdefault(f"{case.framework}/{case.mode}", []).append(record)
+    if not runs:
         raise ValueError(f"{path} holds no ok run with a steady time")
-    return {name: np.array(v) / np.median(v) for name, v in times.items()}
+    return runs
+
+
+def load_factors(
+    path: Path, *, per_reference: bool = False, repeats: int = 1
+) -> dict[str, np.ndarray]:
+    """Per case, its results over their median: the noise as a multiplicative factor around 1.
+    A result is one run's steady seconds, or with `repeats` N the summary of runs i..i+N-1 for
+    every i (bench.repeats.summarize, as a nightly with N repeats stores it).
+    `per_reference`: the steady time over the reference workload time (the host's speed,
+    measured just before the run; for a summary, the median of its repeats')."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    factors = {}
+    for name, records in load_runs(path).items():
+        if per_reference and any(r.reference_seconds is None for r in records):
+            raise ValueError(f"{path} has runs without reference_s; record a new sample")
+        if repeats > 1:
+            if len(records) < repeats:
+                raise ValueError(f"{name} has {len(records)} runs, fewer than {repeats} repeats")
+            records = [
+                summarize([replace(r, repeat=k + 1, repeats=repeats) for k, r in enumerate(window)])
+                for window in (records[i : i + repeats] for i in range(len(records) - repeats + 1))
+            ]
+        values = np.array(
+            [r.vs_reference if per_reference else r.steady_epoch_seconds for r in records],
+            dtype=float,
+        )
+        factors[name] = values / np.median(values)
+    return factors
 
 
 def robust_cv(factors: np.ndarray) -> float:
@@ -65,19 +107,30 @@ def case_of(scenario: Scenario) -> str:
 
 
 def block_bootstrap(
-    rng: np.random.Generator, values: np.ndarray, count: int, length: int, block: int = BLOCK
+    rng: np.random.Generator,
+    values: np.ndarray,
+    count: int,
+    length: int,
+    block: int = BLOCK,
+    stride: int = 1,
 ) -> np.ndarray:
-    """`count` rows of `length`: blocks of `block` consecutive values from random starts
-    (wrapping around the recording's end)."""
+    """`count` rows of `length`: blocks of `block` values `stride` apart from random starts
+    (wrapping around the recording's end). Stride N over summaries of N runs: each summary
+    starts where the one before ended, as the next night's repeats would."""
     blocks = -(-length // block)
     starts = rng.integers(0, len(values), (count, blocks))
-    index = (starts[:, :, None] + np.arange(block)) % len(values)
+    index = (starts[:, :, None] + stride * np.arange(block)) % len(values)
     return values[index.reshape(count, blocks * block)[:, :length]]
 
 
-def series_maker(factors: dict[str, np.ndarray], block: int = BLOCK) -> SeriesMaker:
+def series_maker(
+    factors: dict[str, np.ndarray], block: int = BLOCK, repeats: int = 1
+) -> SeriesMaker:
     """A make_series for real-noise scenarios: the scenario's step on its case's noise. The
-    recorded noise keeps its own outliers; no synthetic ones are added (`outlier_rate` unused)."""
+    recorded noise keeps its own outliers; no synthetic ones are added (`outlier_rate` unused).
+    `block` counts recorded runs; with `repeats` N (factors from load_factors' summaries of N
+    runs) a block holds ceil(block / N) consecutive nights."""
+    nights = -(-block // repeats)
 
     def make(
         rng: np.random.Generator,
@@ -87,7 +140,8 @@ def series_maker(factors: dict[str, np.ndarray], block: int = BLOCK) -> SeriesMa
         warmup: int,
     ) -> tuple[np.ndarray, int]:
         length = warmup + scenario.runs
-        noise = block_bootstrap(rng, factors[case_of(scenario)], count, length, block)
+        values = factors[case_of(scenario)]
+        noise = block_bootstrap(rng, values, count, length, nights, repeats)
         level = np.ones((count, length))
         if scenario.kind == "step":
             level[:, warmup:] += scenario.size

@@ -89,13 +89,52 @@ def test_the_command_runs_on_a_recorded_sample(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "| real torch/eager noise | bench | 1 | - | - | - |" in out
     assert "| real torch/eager step +20% | bench | 1 |" in out
-    assert "real noise from" in out and "(60 runs, blocks of 10)" in out
+    assert "real noise from" in out and "(60 runs, blocks of 10 runs)" in out
+    argv = ["--series", "2", "--peers", "bench", "--real-noise", str(path), "--repeats", "5"]
+    assert main(argv) == 0
+    assert "(60 runs, nights = median of 5 runs, blocks of 10 runs)" in capsys.readouterr().out
+
+
+def test_with_repeats_a_night_is_benchs_summary_of_consecutive_runs(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, restval="")
+        writer.writeheader()
+        for i, (steady, noisy) in enumerate(((1, ""), (5, ""), (2, ""), (3, ""), (100, "load"),
+                                             (4, ""))):  # fmt: skip
+            writer.writerow(
+                {
+                    "round": i,
+                    "framework": "torch",
+                    "mode": "eager",
+                    "status": "ok",
+                    "steady_s": steady,
+                    "noisy": noisy,
+                }  # fmt: skip
+            )
+    # windows of 3: median 2, 3; then the noisy 100 is left out as bench.repeats does: 2.5, 3.5
+    nights = np.array([2.0, 3.0, 2.5, 3.5])
+    factors = load_factors(path, repeats=3)["torch/eager"]
+    np.testing.assert_allclose(factors, nights / np.median(nights))
+    with pytest.raises(ValueError, match="fewer than 7 repeats"):
+        load_factors(path, repeats=7)
+
+
+def test_nights_in_a_block_follow_each_other_without_sharing_runs() -> None:
+    # summaries of 5 runs starting at every run: consecutive nights start 5 runs apart
+    make = series_maker({"torch/eager": np.arange(100.0)}, block=10, repeats=5)
+    noise = Scenario("real torch/eager noise", 0.0, "noise", runs=20)
+    values, _ = make(np.random.default_rng(0), noise, 30, 0.05, 0)
+    for row in values:
+        for start in range(0, 20, 2):  # a block of 10 runs is 2 nights
+            assert (row[start + 1] - row[start]) % 100 == 5
 
 
 def test_an_unreadable_sample_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     old = write_sample(tmp_path / "old.csv", {"torch/eager": [1.0]})
     for argv in (["--real-noise", str(tmp_path / "absent.csv")],
-                 ["--real-noise", str(old), "--per-reference"]):  # fmt: skip
+                 ["--real-noise", str(old), "--per-reference"],
+                 ["--real-noise", str(old), "--repeats", "5"]):  # fmt: skip
         with pytest.raises(SystemExit) as exit_:
             main(["--series", "1", "--peers", "bench", *argv])
         assert exit_.value.code == 2
