@@ -8,9 +8,10 @@ its score reaching its threshold, so each is also re-tuned (a threshold sweep on
 scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
 Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
      [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV [--per-reference]
-     [--repeats N]] [--warehouse-timing]
+     [--repeats N [--spacing S]]] [--warehouse-timing]
 `--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py); with
-`--repeats 5` each night is the summary of 5 recorded runs, as a nightly with 5 repeats stores it.
+`--repeats 5` each night is the summary of 5 recorded runs, as a nightly with 5 repeats stores it
+(`--spacing 5`: runs 5 apart, as far apart as the shipped matrix runs a case's repeats).
 """
 
 from __future__ import annotations
@@ -343,6 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "one process per night)",
     )
     parser.add_argument(
+        "--spacing",
+        type=positive(int),
+        default=1,
+        help="with --repeats: a night's repeats are this many recorded runs of the case apart "
+        "(default 1: consecutive, as close as a nightly's repeats can be; 5: about how far "
+        "apart the shipped 14-case CPU matrix runs them)",
+    )
+    parser.add_argument(
         "--warehouse-timing",
         action="store_true",
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
@@ -363,7 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.real_noise:
         try:
             factors = load_factors(
-                args.real_noise, per_reference=args.per_reference, repeats=args.repeats
+                args.real_noise,
+                per_reference=args.per_reference,
+                repeats=args.repeats,
+                spacing=args.spacing,
             )
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"cannot read the noise sample {args.real_noise}: {exc}")
@@ -372,11 +384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             series=args.series,
             seed=args.seed,
             scenarios=real_scenarios(factors),
-            make=series_maker(factors, args.block, args.repeats),
+            make=series_maker(factors, args.block, args.repeats, args.spacing),
         )
-        runs = sum(map(len, factors.values())) + (args.repeats - 1) * len(factors)
+        span = (args.repeats - 1) * args.spacing + 1
+        runs = sum(map(len, factors.values())) + (span - 1) * len(factors)
         over = ", over the reference" if args.per_reference else ""
-        nights = f", nights = median of {args.repeats} runs" if args.repeats > 1 else ""
+        apart = f" {args.spacing} apart" if args.spacing > 1 else ""
+        nights = f", nights = median of {args.repeats} runs{apart}" if args.repeats > 1 else ""
         source = (
             f"real noise from {args.real_noise} ({runs} runs{over}{nights}, "
             f"blocks of {args.block} runs)"

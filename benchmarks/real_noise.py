@@ -4,10 +4,11 @@ a synthetic step or nothing on top. Blocks keep the recording's structure: runs 
 other in time (one idle or loaded block of the recording) stay together.
 
 With `repeats` N, each value is a nightly-style result instead of one process: bench's own summary
-(bench.repeats.summarize) over N consecutive recorded runs of the case. The recording runs its
-cases round robin, as an interleaved nightly of those cases would, so N consecutive runs are
-that nightly's N repeats; a full matrix spaces them further apart, which would only spread a
-slow minute over fewer of them.
+(bench.repeats.summarize) over N recorded runs of the case, `spacing` runs apart. The recording
+runs its cases round robin, as an interleaved nightly of those three cases would, so N
+consecutive runs (spacing 1) are that nightly's N repeats: the closest together a nightly's
+repeats can be, so a slow minute moves as many of them as it can. The shipped matrix runs about
+14 CPU cases between two repeats of one, about 5 rounds of the recording (`spacing` 5).
 
 Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N]`.
 """
@@ -57,25 +58,32 @@ def load_runs(path: Path) -> dict[str, list[Record]]:
 
 
 def load_factors(
-    path: Path, *, per_reference: bool = False, repeats: int = 1
+    path: Path, *, per_reference: bool = False, repeats: int = 1, spacing: int = 1
 ) -> dict[str, np.ndarray]:
     """Per case, its results over their median: the noise as a multiplicative factor around 1.
-    A result is one run's steady seconds, or with `repeats` N the summary of runs i..i+N-1 for
-    every i (bench.repeats.summarize, as a nightly with N repeats stores it).
+    A result is one run's steady seconds, or with `repeats` N the summary of runs i, i+s, ...,
+    i+(N-1)s (s = `spacing`) for every i (bench.repeats.summarize, as a nightly with N repeats
+    stores it).
     `per_reference`: the steady time over the reference workload time (the host's speed,
     measured just before the run; for a summary, the median of its repeats')."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if repeats < 1 or spacing < 1:
+        raise ValueError(f"repeats and spacing must be at least 1, got {repeats} and {spacing}")
+    span = (repeats - 1) * spacing + 1  # runs from a night's first repeat to its last
     factors = {}
     for name, records in load_runs(path).items():
         if per_reference and any(r.reference_seconds is None for r in records):
             raise ValueError(f"{path} has runs without reference_s; record a new sample")
         if repeats > 1:
-            if len(records) < repeats:
-                raise ValueError(f"{name} has {len(records)} runs, fewer than {repeats} repeats")
+            if len(records) < span:
+                raise ValueError(
+                    f"{name} has {len(records)} runs, fewer than {repeats} repeats "
+                    f"{spacing} apart need ({span})"
+                )
             records = [
                 summarize([replace(r, repeat=k + 1, repeats=repeats) for k, r in enumerate(window)])
-                for window in (records[i : i + repeats] for i in range(len(records) - repeats + 1))
+                for window in (
+                    records[i : i + span : spacing] for i in range(len(records) - span + 1)
+                )
             ]
         values = np.array(
             [r.vs_reference if per_reference else r.steady_epoch_seconds for r in records],
@@ -124,13 +132,15 @@ def block_bootstrap(
 
 
 def series_maker(
-    factors: dict[str, np.ndarray], block: int = BLOCK, repeats: int = 1
+    factors: dict[str, np.ndarray], block: int = BLOCK, repeats: int = 1, spacing: int = 1
 ) -> SeriesMaker:
     """A make_series for real-noise scenarios: the scenario's step on its case's noise. The
     recorded noise keeps its own outliers; no synthetic ones are added (`outlier_rate` unused).
-    `block` counts recorded runs; with `repeats` N (factors from load_factors' summaries of N
-    runs) a block holds ceil(block / N) consecutive nights."""
-    nights = -(-block // repeats)
+    `block` counts recorded runs; with `repeats` N and `spacing` s (factors from load_factors'
+    summaries) a night takes N x s runs, the next one starting after them, and a block holds
+    ceil(block / (N x s)) nights."""
+    stride = repeats * spacing
+    nights = -(-block // stride)
 
     def make(
         rng: np.random.Generator,
@@ -141,7 +151,7 @@ def series_maker(
     ) -> tuple[np.ndarray, int]:
         length = warmup + scenario.runs
         values = factors[case_of(scenario)]
-        noise = block_bootstrap(rng, values, count, length, nights, repeats)
+        noise = block_bootstrap(rng, values, count, length, nights, stride)
         level = np.ones((count, length))
         if scenario.kind == "step":
             level[:, warmup:] += scenario.size

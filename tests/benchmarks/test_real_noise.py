@@ -93,6 +93,8 @@ def test_the_command_runs_on_a_recorded_sample(tmp_path: Path, capsys) -> None:
     argv = ["--series", "2", "--peers", "bench", "--real-noise", str(path), "--repeats", "5"]
     assert main(argv) == 0
     assert "(60 runs, nights = median of 5 runs, blocks of 10 runs)" in capsys.readouterr().out
+    assert main([*argv, "--spacing", "5"]) == 0
+    assert "nights = median of 5 runs 5 apart" in capsys.readouterr().out
 
 
 def test_with_repeats_a_night_is_benchs_summary_of_consecutive_runs(tmp_path: Path) -> None:
@@ -118,6 +120,10 @@ def test_with_repeats_a_night_is_benchs_summary_of_consecutive_runs(tmp_path: Pa
     np.testing.assert_allclose(factors, nights / np.median(nights))
     with pytest.raises(ValueError, match="fewer than 7 repeats"):
         load_factors(path, repeats=7)
+    # repeats 2 runs apart, as a longer matrix spaces them: [1, 2], [5, 3], [2, noisy], [3, 4]
+    nights = np.array([1.5, 4.0, 2.0, 3.5])
+    factors = load_factors(path, repeats=2, spacing=2)["torch/eager"]
+    np.testing.assert_allclose(factors, nights / np.median(nights))
 
 
 def test_nights_in_a_block_follow_each_other_without_sharing_runs() -> None:
@@ -128,6 +134,10 @@ def test_nights_in_a_block_follow_each_other_without_sharing_runs() -> None:
     for row in values:
         for start in range(0, 20, 2):  # a block of 10 runs is 2 nights
             assert (row[start + 1] - row[start]) % 100 == 5
+    # 5 repeats 2 runs apart: a night takes 10 runs, the next starts after them
+    make = series_maker({"torch/eager": np.arange(100.0)}, block=20, repeats=5, spacing=2)
+    values, _ = make(np.random.default_rng(0), noise, 30, 0.05, 0)
+    assert all((row[1] - row[0]) % 100 == 10 for row in values)
 
 
 def test_an_unreadable_sample_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
