@@ -43,6 +43,7 @@ from benchmarks.real_noise import (
     BLOCK,
     SeriesMaker,
     load_factors,
+    night_span,
     real_scenarios,
     series_maker,
 )
@@ -340,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=positive(int),
         default=1,
         help="with --real-noise: each night is bench's summary (median) of this many "
-        "consecutive recorded runs, as a nightly with that many repeats stores it (default 1: "
+        "recorded runs (see --spacing), as a nightly with that many repeats stores it (default 1: "
         "one process per night)",
     )
     parser.add_argument(
@@ -386,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenarios=real_scenarios(factors),
             make=series_maker(factors, args.block, args.repeats, args.spacing),
         )
-        span = (args.repeats - 1) * args.spacing + 1
+        span = night_span(args.repeats, args.spacing)
         runs = sum(map(len, factors.values())) + (span - 1) * len(factors)
         over = ", over the reference" if args.per_reference else ""
         apart = f" {args.spacing} apart" if args.spacing > 1 else ""

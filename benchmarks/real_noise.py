@@ -10,7 +10,7 @@ consecutive runs (spacing 1) are that nightly's N repeats: the closest together 
 repeats can be, so a slow minute moves as many of them as it can. The shipped matrix runs about
 14 CPU cases between two repeats of one, about 5 rounds of the recording (`spacing` 5).
 
-Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N]`.
+Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N [--spacing S]]`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ def load_runs(path: Path) -> dict[str, list[Record]]:
     return runs
 
 
+def night_span(repeats: int, spacing: int) -> int:
+    """Recorded runs from a night's first repeat to its last, both included."""
+    return (repeats - 1) * spacing + 1
+
+
 def load_factors(
     path: Path, *, per_reference: bool = False, repeats: int = 1, spacing: int = 1
 ) -> dict[str, np.ndarray]:
@@ -68,11 +73,12 @@ def load_factors(
     measured just before the run; for a summary, the median of its repeats')."""
     if repeats < 1 or spacing < 1:
         raise ValueError(f"repeats and spacing must be at least 1, got {repeats} and {spacing}")
-    span = (repeats - 1) * spacing + 1  # runs from a night's first repeat to its last
+    span = night_span(repeats, spacing)
     factors = {}
     for name, records in load_runs(path).items():
-        if per_reference and any(r.reference_seconds is None for r in records):
-            raise ValueError(f"{path} has runs without reference_s; record a new sample")
+        # a zero reference would make vs_reference None, a NaN factor here: refuse it too
+        if per_reference and any(not r.reference_seconds for r in records):
+            raise ValueError(f"{path} has runs without a positive reference_s; record a new sample")
         if repeats > 1:
             if len(records) < span:
                 raise ValueError(
@@ -123,8 +129,8 @@ def block_bootstrap(
     stride: int = 1,
 ) -> np.ndarray:
     """`count` rows of `length`: blocks of `block` values `stride` apart from random starts
-    (wrapping around the recording's end). Stride N over summaries of N runs: each summary
-    starts where the one before ended, as the next night's repeats would."""
+    (wrapping around the recording's end). Over nights of N repeats s runs apart, stride N x s:
+    each night starts where the one before ended, as the next night's repeats would."""
     blocks = -(-length // block)
     starts = rng.integers(0, len(values), (count, blocks))
     index = (starts[:, :, None] + stride * np.arange(block)) % len(values)

@@ -176,5 +176,13 @@ def test_per_reference_divides_by_the_hosts_speed_and_needs_it(tmp_path: Path) -
     # 2/1, 4/2, 3/1 over their median 2: the host's slow second run cancels out
     np.testing.assert_allclose(load_factors(path, per_reference=True)["torch/eager"], [1, 1, 1.5])
     old = write_sample(tmp_path / "old.csv", {"torch/eager": [1.0]})
-    with pytest.raises(ValueError, match="without reference_s"):
+    with pytest.raises(ValueError, match="without a positive reference_s"):
         load_factors(old, per_reference=True)
+    zero = tmp_path / "zero.csv"
+    with zero.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, restval="")
+        writer.writeheader()
+        writer.writerow({"framework": "torch", "mode": "eager", "status": "ok",
+                         "steady_s": 2.0, "reference_s": 0})  # fmt: skip
+    with pytest.raises(ValueError, match="without a positive reference_s"):
+        load_factors(zero, per_reference=True)
