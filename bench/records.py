@@ -344,8 +344,12 @@ STATUS_MEANINGS: dict[str, str] = {
     "missing": "no result stored: validation failed or its task died",
     "skipped": "skipped now, but not in its previous result",
 }
-# A time flag relabelled `machine` says this (bench.analysis.host_speed.machine_slowdown).
-MACHINE_MEANING = "the reference workload slowed down with it: the machine, not the code"
+# A time flag relabelled `machine` says this (bench.analysis.host_speed: machine_slowdown,
+# run_slowdown).
+MACHINE_MEANING = (
+    "the reference workload or most of the run's cases slowed down with it: the machine, "
+    "not the code"
+)
 # Flags that ask a person to look at a series until someone acknowledges it (`bench ack`).
 ALERT_LABELS: tuple[str, ...] = ("departure", "drift", "regression", "suspected", "machine")
 

@@ -8,10 +8,12 @@ its score reaching its threshold, so each is also re-tuned (a threshold sweep on
 scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
 Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
      [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV [--per-reference]
-     [--repeats N [--spacing S]]] [--warehouse-timing]
+     [--repeats N [--spacing S]] [--joint]] [--warehouse-timing]
 `--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py); with
 `--repeats 5` each night is the summary of 5 recorded runs, as a nightly with 5 repeats stores it
-(`--spacing 5`: runs 5 apart, as far apart as the shipped matrix runs a case's repeats).
+(`--spacing 5`: runs 5 apart, as far apart as the shipped matrix runs a case's repeats);
+`--joint` draws the other recorded cases from the same rounds, so bench judges each time over
+the run-wide factor as it does in a nightly run; the peers read one series.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.analysis.host_speed import relative_levels, run_factors
 from bench.analysis.policy import TIME, DetectionConfig
 from bench.cli.common import positive
 from bench.records import BLOCKING_LABELS
@@ -61,12 +64,20 @@ class Peer:
     score: Score
     threshold: float
     grid: tuple[float, ...] = ()
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None  # reads the run's other cases
 
     def alarms(
-        self, series: Sequence[float], *, start: int = 0, threshold: float | None = None
+        self,
+        series: Sequence[float] | np.ndarray,
+        *,
+        start: int = 0,
+        threshold: float | None = None,
     ) -> list[int]:
-        """The run indices (from `start` on) at which this detector raises an alarm."""
+        """The run indices (from `start` on) at which this detector raises an alarm; given the
+        run's other cases too (rows of (cases, runs), its own first), what `prepare` makes."""
         values = np.asarray(series, dtype=float)
+        if values.ndim == 2:
+            values = self.prepare(values) if self.prepare else values[0]
         limit = self.threshold if threshold is None else threshold
         return [t for t in range(start, len(values)) if self.score(values, t) >= limit]
 
@@ -81,9 +92,28 @@ def bench_score(config: DetectionConfig | None = None) -> Score:
     return score
 
 
+def over_the_run(rows: np.ndarray) -> np.ndarray:
+    """A series over its run-wide factor, as bench.analysis.assess judges a time: `rows` are
+    (cases, runs), the judged case first; run i's factor is the median of the other cases'
+    relative levels in it (bench.analysis.host_speed.run_factors). Over fewer than
+    MIN_RUN_CASES other cases the series stays as it is. A blocking label on it is blocking in
+    bench; a time worse only before it is `machine`, never blocking."""
+    own, *others = np.atleast_2d(rows)
+    factors = run_factors(relative_levels(dict(enumerate(row.tolist()))) for row in others)
+    if len(factors) < len(own):
+        return own
+    return own / np.array([factors[i] for i in range(len(own))])
+
+
 def default_peers(config: DetectionConfig | None = None) -> list[Peer]:
     return [
-        Peer("bench", "bench.analysis, shipped defaults", bench_score(config), 1.0),
+        Peer(
+            "bench",
+            "bench.analysis, shipped defaults",
+            bench_score(config),
+            1.0,
+            prepare=over_the_run,
+        ),
         Peer(
             "conbench",
             "Conbench lookback z (window 100, outliers out), z > 5; reimplemented",
@@ -181,6 +211,8 @@ def score_scenario(
     rng = np.random.default_rng([seed, number])
     values, change_at = make(rng, scenario, series, outlier_rate, warmup)
     started = time.perf_counter()
+    if values.ndim == 3:  # joint rows: a peer reads its own series, or prepares it from all
+        values = np.array([peer.prepare(row) if peer.prepare else row[0] for row in values])
     grid = np.array([[peer.score(row, t) for t in range(change_at, len(row))] for row in values])
     elapsed = time.perf_counter() - started
     return Scores(peer.name, scenario, 0, grid, elapsed / max(grid.size, 1))
@@ -353,6 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "apart the shipped 14-case CPU matrix runs them)",
     )
     parser.add_argument(
+        "--joint",
+        action="store_true",
+        help="with --real-noise: draw every recorded case from the same rounds, so bench judges "
+        "each time over the run-wide factor (its other cases' movement); needs every case in "
+        "every round",
+    )
+    parser.add_argument(
         "--warehouse-timing",
         action="store_true",
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
@@ -377,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 per_reference=args.per_reference,
                 repeats=args.repeats,
                 spacing=args.spacing,
+                joint=args.joint,
             )
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"cannot read the noise sample {args.real_noise}: {exc}")
@@ -385,16 +425,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             series=args.series,
             seed=args.seed,
             scenarios=real_scenarios(factors),
-            make=series_maker(factors, args.block, args.repeats, args.spacing),
+            make=series_maker(factors, args.block, args.repeats, args.spacing, joint=args.joint),
         )
         span = night_span(args.repeats, args.spacing)
         runs = sum(map(len, factors.values())) + (span - 1) * len(factors)
         over = ", over the reference" if args.per_reference else ""
         apart = f" {args.spacing} apart" if args.spacing > 1 else ""
         nights = f", nights = median of {args.repeats} runs{apart}" if args.repeats > 1 else ""
+        joint = ", cases drawn jointly" if args.joint else ""
         source = (
             f"real noise from {args.real_noise} ({runs} runs{over}{nights}, "
-            f"blocks of {args.block} runs)"
+            f"blocks of {args.block} runs{joint})"
         )
     else:
         rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)

@@ -10,7 +10,13 @@ consecutive runs (spacing 1) are that nightly's N repeats: the closest together 
 repeats can be, so a slow minute moves as many of them as it can. The shipped matrix runs about
 14 CPU cases between two repeats of one, about 5 rounds of the recording (`spacing` 5).
 
-Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N [--spacing S]]`.
+With `joint`, every case of a series is drawn from the same recorded rounds: the scenario's
+case (with its step) first, then the other recorded cases at the same moments, unchanged, as
+the rest of a nightly run would have measured them (for the run-wide factor bench judges
+times over, bench.analysis.host_speed.run_factors).
+
+Used by `python -m benchmarks.detector_peers --real-noise CSV [--repeats N [--spacing S]]
+[--joint]`.
 """
 
 from __future__ import annotations
@@ -57,25 +63,44 @@ def load_runs(path: Path) -> dict[str, list[Record]]:
     return runs
 
 
+def rounds_of(runs: dict[str, list[Record]]) -> list[str]:
+    """The recorded rounds, the same for every case: joint draws need every case in every
+    round (a sample with a failed run cannot be drawn jointly)."""
+    rounds = {name: [r.run_id for r in records] for name, records in runs.items()}
+    first, *rest = rounds.values()
+    if any(other != first for other in rest):
+        raise ValueError("its cases ran in different rounds (a failed run?); drop --joint")
+    return first
+
+
 def night_span(repeats: int, spacing: int) -> int:
     """Recorded runs from a night's first repeat to its last, both included."""
     return (repeats - 1) * spacing + 1
 
 
 def load_factors(
-    path: Path, *, per_reference: bool = False, repeats: int = 1, spacing: int = 1
+    path: Path,
+    *,
+    per_reference: bool = False,
+    repeats: int = 1,
+    spacing: int = 1,
+    joint: bool = False,
 ) -> dict[str, np.ndarray]:
     """Per case, its results over their median: the noise as a multiplicative factor around 1.
     A result is one run's steady seconds, or with `repeats` N the summary of runs i, i+s, ...,
     i+(N-1)s (s = `spacing`) for every i (bench.repeats.summarize, as a nightly with N repeats
     stores it).
     `per_reference`: the steady time over the reference workload time (the host's speed,
-    measured just before the run; for a summary, the median of its repeats')."""
+    measured just before the run; for a summary, the median of its repeats').
+    `joint`: refuse a sample whose cases did not all run in the same rounds (rounds_of)."""
     if repeats < 1 or spacing < 1:
         raise ValueError(f"repeats and spacing must be at least 1, got {repeats} and {spacing}")
     span = night_span(repeats, spacing)
     factors = {}
-    for name, records in load_runs(path).items():
+    runs = load_runs(path)
+    if joint:
+        rounds_of(runs)
+    for name, records in runs.items():
         # a zero reference would make vs_reference None, a NaN factor here: refuse it too
         if per_reference and any(not r.reference_seconds for r in records):
             raise ValueError(f"{path} has runs without a positive reference_s; record a new sample")
@@ -138,13 +163,20 @@ def block_bootstrap(
 
 
 def series_maker(
-    factors: dict[str, np.ndarray], block: int = BLOCK, repeats: int = 1, spacing: int = 1
+    factors: dict[str, np.ndarray],
+    block: int = BLOCK,
+    repeats: int = 1,
+    spacing: int = 1,
+    *,
+    joint: bool = False,
 ) -> SeriesMaker:
     """A make_series for real-noise scenarios: the scenario's step on its case's noise. The
     recorded noise keeps its own outliers; no synthetic ones are added (`outlier_rate` unused).
     `block` counts recorded runs; with `repeats` N and `spacing` s (factors from load_factors'
     summaries) a night takes N x s runs, the next one starting after them, and a block holds
-    ceil(block / (N x s)) nights."""
+    ceil(block / (N x s)) nights. `joint`: rows of shape (cases, length), the scenario's case
+    first and the others, without the step, drawn from the same rounds (the scenario's own row
+    is the one drawn without `joint`)."""
     stride = repeats * spacing
     nights = -(-block // stride)
 
@@ -156,11 +188,19 @@ def series_maker(
         warmup: int,
     ) -> tuple[np.ndarray, int]:
         length = warmup + scenario.runs
-        values = factors[case_of(scenario)]
-        noise = block_bootstrap(rng, values, count, length, nights, stride)
-        level = np.ones((count, length))
+        own = case_of(scenario)
+        values = factors[own]
+        if joint:
+            # the rounds drawn for the scenario's case (an index series), for every case
+            index = block_bootstrap(rng, np.arange(len(values)), count, length, nights, stride)
+            names = [own, *(name for name in factors if name != own)]
+            noise = np.stack([factors[name][index] for name in names], axis=1)
+        else:
+            noise = block_bootstrap(rng, values, count, length, nights, stride)
+        level = np.ones(noise.shape)
         if scenario.kind == "step":
-            level[:, warmup:] += scenario.size
+            stepped = level[:, 0] if joint else level  # a view: the scenario's case only
+            stepped[:, warmup:] += scenario.size
         return level * noise, warmup
 
     return make

@@ -14,7 +14,15 @@ from typing import NamedTuple
 
 from bench.analysis.changepoints import Drift, find_drift, last_change_point
 from bench.analysis.decision import Judgement, Point, decide, series_stream, split_window
-from bench.analysis.host_speed import machine_slowdown, over_reference, point
+from bench.analysis.host_speed import (
+    host_points,
+    machine_slowdown,
+    over_reference,
+    over_run,
+    point,
+    relative_levels,
+    run_factors,
+)
 from bench.analysis.policy import (
     ACCURACY_METRICS,
     DETECTOR_VERSION,
@@ -80,44 +88,53 @@ def metric_flag(
     history: Sequence[CaseResult],
     config: DetectionConfig,
     since: datetime | None = None,
+    run_factor: Mapping[str, float] | None = None,
 ) -> Flag | None:
     """The flag for one metric of the judged result (history: its series, oldest first).
 
     A time is judged over the run's reference workload (bench.analysis.host_speed) once the
-    series has min_history such runs; a worse time that the reference shares is `machine`, and
-    measured under contention it is only `suspected`.
+    series has min_history such runs, and then over `run_factor` (per run id, how much slower
+    the run's other cases were; assess_run computes it) once it has min_history runs with
+    one. A worse time that the reference or the rest of the run shares is `machine`; measured
+    under contention it is only `suspected`.
     """
     raw = [point(r, metric) for r in history] + [point(judged, metric)]
     if metric not in TIME_METRICS:
         return _metric_flag(judged, metric, raw, config, since)
-    usual = over_reference(history, judged, metric) if config.over_reference else None
-    flag = None
-    if usual is not None:
-        points, tonight = usual
-        flag = _metric_flag(judged, metric, points, config, since, scale=tonight)
-        if flag is not None and flag.label == "insufficient":
-            usual = flag = None  # too few runs with a reference yet: judge the time itself
-    if usual is None:
-        flag = _metric_flag(judged, metric, raw, config, since)
+    # the time itself, at the reference's speed, beyond the run's movement: each basis corrects
+    # the one before it for more of the host; the last with enough runs decides
+    bases: list[tuple[list[Point], float]] = [(raw, 1.0)]
+    if config.over_reference and (usual := over_reference(history, judged, metric)) is not None:
+        bases.append(usual)
+    factor = (run_factor or {}).get(judged.run_id)
+    run_wide = factor is not None
+    if factor is not None:
+        points, scale = bases[-1]
+        bases.append((over_run(points, run_factor or {}), scale * factor))
+    flags = [_metric_flag(judged, metric, p, config, since, scale=s) for p, s in bases]
+    while len(flags) > 1 and flags[-1] is not None and flags[-1].label == "insufficient":
+        flags.pop()  # the run-wide basis first, if there is one
+        run_wide = False
+    flag, time_itself = flags[-1], flags[0]
+    if len(flags) == 1:
         if flag is not None and flag.label in WORSE_LABELS:
             return _blame(judged, history, flag, flag, config, since)
         return flag
-
-    def time_itself() -> Flag | None:  # the flag of the time, not over the reference
-        return _metric_flag(judged, metric, raw, config, since)
-
     if flag is not None and flag.label in WORSE_LABELS:
-        return _blame(judged, history, flag, time_itself(), config, since)
+        return _blame(judged, history, flag, time_itself, config, since)
+    host = flags[-2]  # with run_wide: the time at the host's speed, before the run's movement
+    if run_wide and host is not None and host.label in WORSE_LABELS:
+        return replace(host, label="machine")  # the rest of the run slowed with it
     if flag is not None and flag.label == "improvement":
         # faster than the host's speed says: only when the time itself is faster too (a slower
-        # reference alone does not make the code faster)
-        same = time_itself()
-        return flag if same is not None and same.label == "improvement" else None
-    if machine_slowdown(judged, history, 0.0, config, since):
-        # the code kept pace with the host: a worse time is the machine's
-        same = time_itself()
-        if same is not None and same.label in WORSE_LABELS:
-            return _blame(judged, history, same, same, config, since)
+        # host alone does not make the code faster)
+        return flag if time_itself is not None and time_itself.label == "improvement" else None
+    if (
+        time_itself is not None
+        and time_itself.label in WORSE_LABELS
+        and machine_slowdown(judged, history, 0.0, config, since)
+    ):  # the code kept pace with the slower reference: a worse time is the machine's
+        return _blame(judged, history, time_itself, time_itself, config, since)
     return flag
 
 
@@ -296,6 +313,7 @@ def assess_run(
 ) -> tuple[list[Flag], int]:
     """Every flag of one run, and how many metric series were judged."""
     flags = status_flags(run_id, results, planned=planned, previous_status=previous_status or {})
+    shared = run_wide_factors(results, histories, config) if config.over_run else {}
     judged = 0
     for result in results:
         if result.status != "ok":
@@ -305,7 +323,39 @@ def assess_run(
                 continue
             judged += 1
             since = (acknowledged or {}).get((result.case, metric))
-            flag = metric_flag(result, metric, histories.get(result.case, ()), config, since)
+            history = histories.get(result.case, ())
+            factor = shared.get((result.case, metric))
+            flag = metric_flag(result, metric, history, config, since, factor)
             if flag is not None:
                 flags.append(flag)
     return flags + accuracy_flags(results, config), judged
+
+
+def run_wide_factors(
+    results: Sequence[CaseResult],
+    histories: Mapping[Case, Sequence[CaseResult]],
+    config: DetectionConfig,
+) -> dict[tuple[Case, str], dict[str, float]]:
+    """Per case and time metric, the run-wide factor of each run (bench.analysis.host_speed.
+    run_factors) over the run's other ok cases on the same device, each at the host's speed."""
+    ok = [r for r in results if r.status == "ok"]
+    levels = {
+        (r.case, metric): relative_levels(
+            {
+                p.run_id: p.value
+                for p in host_points(r, histories.get(r.case, ()), metric, config)
+                if p.value is not None
+            }
+        )
+        for r in ok
+        for metric in TIME_METRICS
+        if r.metrics.get(metric) is not None
+    }
+    return {
+        (case, metric): run_factors(
+            level
+            for (other, name), level in levels.items()
+            if name == metric and other != case and other.device == case.device
+        )
+        for case, metric in levels
+    }

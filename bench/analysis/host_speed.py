@@ -5,12 +5,18 @@ case's cores just before it trains, so it measures how fast the host was for tha
 host's speed drifts, in every case at once (BENCHMARKS.md, "On this machine's real noise"):
 judged raw, a slow stretch of nights looks like a step. Judged over the reference, it does not,
 and a shift that the reference shares is the machine's (`machine`), not the code's.
+
+The reference misses some slow stretches (BENCHMARKS.md, "A fourth recording"), but they still
+move most of the run's cases at once, which a code change rarely does. So a time is also judged
+over the run-wide factor: how much slower than usual the run's other cases on the same device
+were (run_factors), and a shift that the rest of the run shares is `machine` too.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bench.analysis.decision import Point, series_stream
@@ -19,6 +25,8 @@ from bench.records import CaseResult, vs_reference
 
 # Earlier reference values needed before a time shift can be blamed on the machine.
 MIN_REFERENCE_HISTORY = 3
+# Other cases of a run (same device) needed for its run-wide factor.
+MIN_RUN_CASES = 2
 
 
 def point(result: CaseResult, metric: str) -> Point:
@@ -63,3 +71,45 @@ def machine_slowdown(
     reference_change = now.value / statistics.median(values) - 1
     policy = config.policy(TIME_METRICS[0])
     return reference_change >= max(policy.min_change, config.machine_share * change)
+
+
+def host_points(
+    judged: CaseResult, history: Sequence[CaseResult], metric: str, config: DetectionConfig
+) -> list[Point]:
+    """The time at the host's speed: over the reference where the judged run has one (and
+    config.over_reference), else the time itself."""
+    if config.over_reference and (usual := over_reference(history, judged, metric)) is not None:
+        return usual[0]
+    return [point(r, metric) for r in [*history, judged]]
+
+
+def relative_levels(values: Mapping[str, float]) -> dict[str, float]:
+    """Each run's value (by run id) over the median of them all: 1.05 = 5% above usual."""
+    centre = statistics.median(values.values()) if values else 0.0
+    return {run: v / centre for run, v in values.items()} if centre > 0 else {}
+
+
+def run_factors(
+    levels: Iterable[Mapping[str, float]], *, least: int = MIN_RUN_CASES
+) -> dict[str, float]:
+    """Per run, the median of the cases' relative levels in it (relative_levels, one mapping
+    per case): how much slower than usual the run's cases were. Runs with fewer than `least`
+    cases get none."""
+    by_run: dict[str, list[float]] = {}
+    for case in levels:
+        for run, level in case.items():
+            by_run.setdefault(run, []).append(level)
+    return {run: statistics.median(v) for run, v in by_run.items() if len(v) >= least}
+
+
+def over_run(points: Sequence[Point], factors: Mapping[str, float]) -> list[Point]:
+    """The series over each run's run-wide factor; runs without one drop out."""
+    return [
+        replace(
+            p,
+            value=None
+            if p.value is None or p.run_id not in factors
+            else p.value / factors[p.run_id],
+        )
+        for p in points
+    ]

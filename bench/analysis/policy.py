@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-6: robust-lr-5 (robust-lr-4 plus a step inside the evidence window: its latest runs
-# alone, up to inside_shift_cap x the practical change), plus time metrics judged over the
-# reference workload and that cap lifted for series without outlier nights (issue 16).
-DETECTOR_VERSION = "robust-lr-6"
+# robust-lr-7: robust-lr-6 (robust-lr-5, i.e. robust-lr-4 plus a step inside the evidence
+# window, plus time metrics judged over the reference workload and that cap lifted for series
+# without outlier nights), plus times judged over the run-wide factor (issue 16).
+DETECTOR_VERSION = "robust-lr-7"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
-# workload shares is `machine` (bench.analysis.assess).
+# workload or the rest of the run shares is `machine` (bench.analysis.assess).
 TIME_METRICS: tuple[str, ...] = ("steady_epoch_seconds", "total_seconds")
 REFERENCE_METRIC = "reference_seconds"
 
@@ -62,6 +62,7 @@ class DetectionConfig:
     include_noisy: bool = False  # let runs measured under contention into baselines
     machine_share: float = 0.5  # reference slowed >= this x the case's change: `machine`
     over_reference: bool = True  # judge time metrics over the run's reference workload
+    over_run: bool = True  # ... and over the run-wide factor (the run's other cases' movement)
     spread_floor: float = 0.005  # spread >= this fraction of the centre (MAD can be 0)
     spread_trim: float = 3.0  # spread: runs within this many MAD-sigmas of the median
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.detection_sim import Scenario
-from benchmarks.detector_peers import default_peers, main, warehouse_seconds
+from benchmarks.detector_peers import default_peers, main, over_the_run, warehouse_seconds
 from benchmarks.noise_sample import COLUMNS
 from benchmarks.real_noise import (
     block_bootstrap,
@@ -186,3 +186,45 @@ def test_per_reference_divides_by_the_hosts_speed_and_needs_it(tmp_path: Path) -
                          "steady_s": 2.0, "reference_s": 0})  # fmt: skip
     with pytest.raises(ValueError, match="without a positive reference_s"):
         load_factors(zero, per_reference=True)
+
+
+def test_joint_rows_draw_every_case_from_the_scenarios_rounds(tmp_path: Path) -> None:
+    factors = {"torch/eager": np.arange(1.0, 101.0), "jax/jit": np.arange(1001.0, 1101.0)}
+    step = Scenario("real jax/jit step +10%", 0.0, "step", 0.10, runs=5)
+    alone, _ = series_maker(factors)(np.random.default_rng(3), step, 4, 0.05, 20)
+    values, change_at = series_maker(factors, joint=True)(
+        np.random.default_rng(3), step, 4, 0.05, 20
+    )
+    assert values.shape == (4, 2, 25) and change_at == 20
+    np.testing.assert_allclose(values[:, 0], alone)  # the scenario's own row, as drawn alone
+    # the other case at the very same rounds, without the step
+    np.testing.assert_allclose(values[:, 1], values[:, 0] / np.where(
+        np.arange(25) >= 20, 1.1, 1.0) - 1000)  # fmt: skip
+    # a sample whose cases ran in different rounds cannot be drawn jointly
+    path = write_sample(tmp_path / "s.csv", {"torch/eager": [1.0, 2.0], "jax/jit": [1.0]})
+    with pytest.raises(ValueError, match="different rounds"):
+        load_factors(path, joint=True)
+
+
+def test_bench_calls_a_slowdown_the_other_cases_share_the_machines() -> None:
+    rng = np.random.default_rng(5)
+    flat = 1 + 0.01 * rng.normal(size=(3, 140))
+    moved = flat.copy()
+    moved[:, 130:] *= 1.10  # every case +10% from run 130
+    alone = flat.copy()
+    alone[0, 130:] *= 1.10  # only the judged case
+    bench, hud = (next(p for p in default_peers() if p.name == name) for name in ("bench", "hud"))
+    assert bench.alarms(alone, start=130) and bench.alarms(alone[0], start=130)
+    assert not bench.alarms(moved, start=130)  # over the run-wide factor: `machine`, no alarm
+    assert bench.alarms(moved[0], start=130)  # without the other cases it is one
+    assert hud.alarms(moved, start=130) == hud.alarms(moved[0], start=130)  # reads its own
+    np.testing.assert_allclose(over_the_run(moved[:2]), moved[0])  # one other case: too few
+
+
+def test_the_command_draws_cases_jointly(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(2)
+    times = {name: list(1 + 0.01 * rng.normal(size=60)) for name in ("torch/eager", "jax/jit")}
+    path = write_sample(tmp_path / "s.csv", times)
+    argv = ["--series", "2", "--peers", "bench,hud", "--real-noise", str(path), "--joint"]
+    assert main(argv) == 0
+    assert "blocks of 10 runs, cases drawn jointly)" in capsys.readouterr().out
