@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
 from bench.analysis.changepoints import Drift, find_drift, last_change_point
@@ -111,30 +112,36 @@ def metric_flag(
     if factor is not None:
         points, scale = bases[-1]
         bases.append((over_run(points, run_factor or {}), scale * factor))
-    flags = [_metric_flag(judged, metric, p, config, since, scale=s) for p, s in bases]
-    while len(flags) > 1 and flags[-1] is not None and flags[-1].label == "insufficient":
-        flags.pop()  # the run-wide basis first, if there is one
+
+    @cache
+    def flag_of(basis: int) -> Flag | None:  # judged only when needed
+        points, scale = bases[basis]
+        return _metric_flag(judged, metric, points, config, since, scale=scale)
+
+    last = len(bases) - 1
+    while last > 0 and (early := flag_of(last)) is not None and early.label == "insufficient":
+        last -= 1  # the run-wide basis first, if there is one
         run_wide = False
-    flag, time_itself = flags[-1], flags[0]
-    if len(flags) == 1:
+    flag = flag_of(last)
+    if last == 0:
         if flag is not None and flag.label in WORSE_LABELS:
             return _blame(judged, history, flag, flag, config, since)
         return flag
     if flag is not None and flag.label in WORSE_LABELS:
-        return _blame(judged, history, flag, time_itself, config, since)
-    host = flags[-2]  # with run_wide: the time at the host's speed, before the run's movement
-    if run_wide and host is not None and host.label in WORSE_LABELS:
+        return _blame(judged, history, flag, flag_of(0), config, since)
+    # with run_wide, the basis before it is the time at the host's speed
+    if run_wide and (host := flag_of(last - 1)) is not None and host.label in WORSE_LABELS:
         return replace(host, label="machine")  # the rest of the run slowed with it
     if flag is not None and flag.label == "improvement":
         # faster than the host's speed says: only when the time itself is faster too (a slower
         # host alone does not make the code faster)
-        return flag if time_itself is not None and time_itself.label == "improvement" else None
-    if (
-        time_itself is not None
-        and time_itself.label in WORSE_LABELS
-        and machine_slowdown(judged, history, 0.0, config, since)
-    ):  # the code kept pace with the slower reference: a worse time is the machine's
-        return _blame(judged, history, time_itself, time_itself, config, since)
+        same = flag_of(0)
+        return flag if same is not None and same.label == "improvement" else None
+    if machine_slowdown(judged, history, 0.0, config, since):
+        # the code kept pace with the slower reference: a worse time is the machine's
+        same = flag_of(0)
+        if same is not None and same.label in WORSE_LABELS:
+            return _blame(judged, history, same, same, config, since)
     return flag
 
 
@@ -345,7 +352,8 @@ def run_wide_factors(
                 p.run_id: p.value
                 for p in host_points(r, histories.get(r.case, ()), metric, config)
                 if p.value is not None
-            }
+            },
+            recent=config.baseline_runs + config.confirm_runs,
         )
         for r in ok
         for metric in TIME_METRICS

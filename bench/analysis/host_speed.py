@@ -83,9 +83,12 @@ def host_points(
     return [point(r, metric) for r in [*history, judged]]
 
 
-def relative_levels(values: Mapping[str, float]) -> dict[str, float]:
-    """Each run's value (by run id) over the median of them all: 1.05 = 5% above usual."""
-    centre = statistics.median(values.values()) if values else 0.0
+def relative_levels(values: Mapping[str, float], *, recent: int | None = None) -> dict[str, float]:
+    """Each run's value (by run id, oldest first) over the median of the `recent` latest ones
+    (all by default): 1.05 = 5% above usual. A recent centre keeps every case of a run near 1
+    however far an old change moved it, so one case's change moves their median little."""
+    latest = list(values.values())[-recent:] if recent else list(values.values())
+    centre = statistics.median(latest) if latest else 0.0
     return {run: v / centre for run, v in values.items()} if centre > 0 else {}
 
 

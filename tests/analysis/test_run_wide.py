@@ -87,3 +87,12 @@ def test_run_factors_are_the_median_of_the_other_cases_relative_levels() -> None
     assert relative_levels({}) == {} and relative_levels({"a": 0.0}) == {}
     points = [Point("a", 2.0), Point("c", 2.2), Point("z", 1.0), Point("b", None)]
     assert [p.value for p in over_run(points, factors)] == [2.0, pytest.approx(2.0), None, None]
+
+
+def test_a_recent_centre_keeps_an_old_change_from_moving_the_runs_median() -> None:
+    # a case 25% slower since run 7 of 10: over all its runs it reads 1.25 now, over its 3
+    # latest 1.0, as the cases that did not change do
+    values = {f"r{i}": 1.0 if i < 7 else 1.25 for i in range(10)}
+    assert relative_levels(values)["r9"] == pytest.approx(1.25)
+    assert relative_levels(values, recent=3)["r9"] == pytest.approx(1.0)
+    assert relative_levels(values, recent=3)["r0"] == pytest.approx(0.8)
