@@ -344,8 +344,8 @@ STATUS_MEANINGS: dict[str, str] = {
     "missing": "no result stored: validation failed or its task died",
     "skipped": "skipped now, but not in its previous result",
 }
-# A time flag relabelled `machine` says this (bench.analysis.host_speed: machine_slowdown,
-# run_slowdown).
+# A time flag relabelled `machine` says this (bench.analysis.host_speed.machine_slowdown, or
+# bench.analysis.assess.metric_flag over the run-wide factor).
 MACHINE_MEANING = (
     "the reference workload or most of the run's cases slowed down with it: the machine, "
     "not the code"

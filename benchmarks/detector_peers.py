@@ -95,7 +95,9 @@ def bench_score(config: DetectionConfig | None = None) -> Score:
 def over_the_run(rows: np.ndarray) -> np.ndarray:
     """A series over its run-wide factor, as bench.analysis.assess judges a time: `rows` are
     (cases, runs), the judged case first; run i's factor is the median of the other cases'
-    relative levels in it (bench.analysis.host_speed.run_factors). Over fewer than
+    relative levels in it (bench.analysis.host_speed.run_factors; centred on the whole row,
+    where bench centres on its recent runs: the other cases here carry no change, so both
+    centres are their usual level up to noise). Over fewer than
     MIN_RUN_CASES other cases the series stays as it is. A blocking label on it is blocking in
     bench; a time worse only before it is `machine`, never blocking."""
     own, *others = np.atleast_2d(rows)

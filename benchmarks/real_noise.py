@@ -63,14 +63,12 @@ def load_runs(path: Path) -> dict[str, list[Record]]:
     return runs
 
 
-def rounds_of(runs: dict[str, list[Record]]) -> list[str]:
-    """The recorded rounds, the same for every case: joint draws need every case in every
-    round (a sample with a failed run cannot be drawn jointly)."""
-    rounds = {name: [r.run_id for r in records] for name, records in runs.items()}
-    first, *rest = rounds.values()
+def require_same_rounds(runs: dict[str, list[Record]]) -> None:
+    """Joint draws need every case in every recorded round (a sample with a failed run cannot
+    be drawn jointly)."""
+    first, *rest = ([r.run_id for r in records] for records in runs.values())
     if any(other != first for other in rest):
         raise ValueError("its cases ran in different rounds (a failed run?); drop --joint")
-    return first
 
 
 def night_span(repeats: int, spacing: int) -> int:
@@ -92,14 +90,14 @@ def load_factors(
     stores it).
     `per_reference`: the steady time over the reference workload time (the host's speed,
     measured just before the run; for a summary, the median of its repeats').
-    `joint`: refuse a sample whose cases did not all run in the same rounds (rounds_of)."""
+    `joint`: refuse a sample whose cases did not all run in the same rounds."""
     if repeats < 1 or spacing < 1:
         raise ValueError(f"repeats and spacing must be at least 1, got {repeats} and {spacing}")
     span = night_span(repeats, spacing)
     factors = {}
     runs = load_runs(path)
     if joint:
-        rounds_of(runs)
+        require_same_rounds(runs)
     for name, records in runs.items():
         # a zero reference would make vs_reference None, a NaN factor here: refuse it too
         if per_reference and any(not r.reference_seconds for r in records):

@@ -107,11 +107,12 @@ def metric_flag(
     bases: list[tuple[list[Point], float]] = [(raw, 1.0)]
     if config.over_reference and (usual := over_reference(history, judged, metric)) is not None:
         bases.append(usual)
-    factor = (run_factor or {}).get(judged.run_id)
+    factors = run_factor or {}
+    factor = factors.get(judged.run_id)
     run_wide = factor is not None
     if factor is not None:
         points, scale = bases[-1]
-        bases.append((over_run(points, run_factor or {}), scale * factor))
+        bases.append((over_run(points, factors), scale * factor))
 
     @cache
     def flag_of(basis: int) -> Flag | None:  # judged only when needed
