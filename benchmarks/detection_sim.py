@@ -206,6 +206,7 @@ def format_outcomes(outcomes: Sequence[Outcome]) -> str:
 
 KNOBS = (
     "evidence_threshold",
+    "precise_z",
     "design_factor",
     "outlier_z",
     "large_shift_penalty",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -76,7 +76,8 @@ def joint_evidence(
 
     The shift tested is design_factor x the practical change (see bench.analysis.likelihood);
     the evidence must reach evidence_threshold and the window's median run must itself be
-    beyond the practical change.
+    beyond the practical change, or beyond the policy's precise_change when it is also
+    precise_z spreads out (`median_gate`).
     """
     practical = max(policy.min_change * abs(baseline.centre), policy.min_abs_change)
     evidence, _ = shift_evidence(
@@ -91,10 +92,21 @@ def joint_evidence(
     )
     middle = statistics.median(window)
     if evidence >= config.evidence_threshold and violates(
-        baseline, middle, policy, -math.inf, direction
+        baseline, middle, median_gate(baseline, policy, config), -math.inf, direction
     ):
         return evidence
     return None
+
+
+def median_gate(baseline: Baseline, policy: MetricPolicy, config: DetectionConfig) -> MetricPolicy:
+    """The change the window's median must clear: min_change, or down to precise_change where
+    precise_z spreads are less. A step of exactly min_change has a median beyond min_change
+    only half the time; on a precise series a smaller median is already many spreads out."""
+    if policy.precise_change is None or baseline.centre == 0:
+        return policy
+    precise = config.precise_z * baseline.spread / abs(baseline.centre)
+    gate = max(policy.precise_change, min(policy.min_change, precise))
+    return replace(policy, min_change=gate, precise_change=None)
 
 
 def rare_outliers(

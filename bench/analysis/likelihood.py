@@ -66,11 +66,12 @@ def shift_evidence(
     the window (the mean of some of its runs) less `large_shift_penalty`, whichever is more: the
     design shift is the most powerful test near it, the fitted one keeps a +50% step from being
     read as three outlier nights, and the penalty pays for fitting the size. The level may also
-    have moved inside the window: then its first runs are at the old level (they add nothing)
-    and its last two or more are scored alone against their mean, less the same penalty, when
-    that shift is at most `inside_cap` x `design` (beyond it, two runs are as likely two outlier
-    nights; the next run decides), or beyond the cap when `uncapped()` says the series has
-    (next to) no outlier nights to make two in a row.
+    have moved inside the window (when `inside_cap` > 0): then its first runs are at the old
+    level (they add nothing) and its last two or more are scored alone, at the design shift less
+    log(number of starts tried), and at their mean less the same penalty when that shift is
+    beyond the design one and at most `inside_cap` x `design` (beyond it, two runs are as likely
+    two outlier nights; the next run decides), or beyond the cap when `uncapped()` says the
+    series has (next to) no outlier nights to make two in a row.
     """
     still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
     design_level = direction * design
@@ -84,14 +85,20 @@ def shift_evidence(
             moved = _log_likelihood(zs, level, _scale(level, relative_spread), outlier_z)
             if moved - still - large_shift_penalty > best[0]:
                 best = (moved - still - large_shift_penalty, level)
+    if inside_cap <= 0 or len(zs) < 3:
+        return best
+    looks = math.log(len(zs) - 1)  # the design shift tried from every start, not only the first
     for start in range(1, len(zs) - 1):
         tail = zs[start:]
+        unmoved = _log_likelihood(tail, 0.0, 1.0, outlier_z)
+        evidence = _log_likelihood(tail, design_level, 1.0, outlier_z) - unmoved - looks
+        if evidence > best[0]:
+            best = (evidence, design_level)
         level = sum(tail) / len(tail)
         if design < direction * level and (
             direction * level <= inside_cap * design or (uncapped is not None and uncapped())
         ):
             moved = _log_likelihood(tail, level, _scale(level, relative_spread), outlier_z)
-            evidence = moved - _log_likelihood(tail, 0.0, 1.0, outlier_z) - large_shift_penalty
-            if evidence > best[0]:
-                best = (evidence, level)
+            if moved - unmoved - large_shift_penalty > best[0]:
+                best = (moved - unmoved - large_shift_penalty, level)
     return best

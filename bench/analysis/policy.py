@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-7: robust-lr-6 (robust-lr-5, i.e. robust-lr-4 plus a step inside the evidence
-# window, plus time metrics judged over the reference workload and that cap lifted for series
-# without outlier nights), plus times judged over the run-wide factor (issue 16).
-DETECTOR_VERSION = "robust-lr-7"
+# robust-lr-8: robust-lr-7 (docs/detection.md, "Configuration", has the lineage) plus the design
+# shift tried from inside the evidence window and, on precise series, a window median below the
+# practical change (issue 16).
+DETECTOR_VERSION = "robust-lr-8"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload or the rest of the run shares is `machine` (bench.analysis.assess).
@@ -31,13 +31,24 @@ class MetricPolicy:
 
     min_change is relative to the baseline; min_abs_change (in the metric's unit) keeps
     near-zero metrics, e.g. the compile time of an eager mode, from flagging tiny absolute moves.
+    precise_change: on a precise series a window whose median is DetectionConfig.precise_z
+    spreads out need only clear this smaller change, so a step of exactly min_change is not
+    missed half the time (None: always min_change).
     """
 
     min_change: float
     min_abs_change: float = 0.0
+    precise_change: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.precise_change is not None and not 0 < self.precise_change <= self.min_change:
+            raise ValueError(
+                f"precise_change must be in (0, min_change={self.min_change}], "
+                f"got {self.precise_change}"
+            )
 
 
-TIME = MetricPolicy(min_change=0.05)
+TIME = MetricPolicy(min_change=0.05, precise_change=0.03)
 COMPILE = MetricPolicy(min_change=0.15, min_abs_change=0.05)
 MEMORY = MetricPolicy(min_change=0.10)
 ACCURACY = MetricPolicy(min_change=0.02)
@@ -68,6 +79,7 @@ class DetectionConfig:
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
     confirm_runs: int = 3  # evidence window: the latest runs judged together
     evidence_threshold: float = 5.0  # the window's log-likelihood ratio for `regression`
+    precise_z: float = 3.0  # a window median this many spreads out: precise_change suffices
     design_factor: float = 1.0  # shift tested: this x the practical change
     outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
     large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one
@@ -87,7 +99,9 @@ class DetectionConfig:
                 f"need 3 <= min_history <= baseline_runs, got {self.min_history} "
                 f"and {self.baseline_runs}"
             )
-        positive = ("evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty")
+        positive = (
+            "evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty", "precise_z"
+        )  # fmt: skip
         if bad := [knob for knob in positive if not getattr(self, knob) > 0]:
             raise ValueError(f"{', '.join(bad)} must be positive")
         if self.inside_shift_cap < 0:

@@ -72,6 +72,20 @@ def test_regression_needs_joint_evidence_one_late_run_is_suspected() -> None:
     assert decide(FLAT, [104, 104.5, 112], TIME, CONFIG).label == "suspected"
 
 
+def test_on_a_precise_series_a_median_below_the_practical_change_suffices() -> None:
+    precise = MetricPolicy(min_change=0.05, precise_change=0.03)
+    # FLAT's trimmed spread is 1.32%: the median must be precise_z (3) spreads out, +3.95%
+    assert decide(FLAT, [104.2] * 3, precise, CONFIG).label == "regression"
+    assert decide(FLAT, [103.8] * 3, precise, CONFIG).label == "ok"
+    assert decide(FLAT, [104.2] * 3, TIME, CONFIG).label == "ok"  # no precise_change: +5%
+    assert decide(FLAT, [104.6] * 3, precise, CONFIG.with_options(precise_z=4.0)).label == "ok"
+    # spread 0.5% (the floor): 3 spreads is 1.5%, so precise_change (3%) is the gate
+    tight = [100 + (v - 100) / 4 for v in FLAT]
+    assert decide(tight, [103.2] * 3, precise, CONFIG).label == "regression"
+    assert decide(tight, [102.8] * 3, precise, CONFIG).label == "ok"
+    assert decide(tight, [96.8] * 3, precise, CONFIG).label == "improvement"
+
+
 def test_one_night_outliers_are_not_a_regression() -> None:
     # a spike two runs ago, then normal runs
     assert decide(FLAT, [160, 100, 101], TIME, CONFIG).label == "ok"
@@ -162,6 +176,10 @@ def test_config_rejects_nonsense() -> None:
         DetectionConfig(design_factor=0)
     with pytest.raises(ValueError, match="inside_shift_cap"):
         DetectionConfig(inside_shift_cap=-1)
+    with pytest.raises(ValueError, match="precise_z"):
+        DetectionConfig(precise_z=0)
+    with pytest.raises(ValueError, match="precise_change"):
+        MetricPolicy(0.05, precise_change=0.06)
     with pytest.raises(ValueError, match="outlier_pair_rate"):
         DetectionConfig(outlier_pair_rate=-0.1)
     with pytest.raises(ValueError, match="no detection policy"):

@@ -35,15 +35,17 @@ def test_simulation_is_deterministic() -> None:
 
 
 def test_less_noise_never_delays_a_verdict() -> None:
-    """Issue 16: at 1% noise, +10% and +20% steps are labelled by the step's second run at least
-    as often as at 3% noise (robust-lr-4: 4.9% and 4.1% against 58.1% and 15.8%)."""
+    """Issue 16: at 1% noise, +5%, +10% and +20% steps are labelled by the step's second run at
+    least as often as at 3% noise (robust-lr-4: +10% and +20% 4.9% and 4.1% against 58.1% and
+    15.8%; robust-lr-7: +5% 22% against 9%)."""
     scenarios = [
         Scenario(f"step +{size:.0%} cv={cv:.0%}", cv, "step", size, runs=2)
-        for size in (0.10, 0.20)
+        for size in (0.05, 0.10, 0.20)
         for cv in (0.01, 0.03)
     ]
-    clean10, noisy10, clean20, noisy20 = simulate(series=1000, seed=16, scenarios=scenarios)
-    assert clean10.detected_by_2nd >= noisy10.detected_by_2nd
-    assert clean20.detected_by_2nd >= noisy20.detected_by_2nd
-    # a 10-sigma step is no longer read as outlier nights: most are caught by the second run
-    assert clean10.detected_by_2nd >= 0.85 and clean20.detected_by_2nd >= 0.85
+    outcomes = simulate(series=1000, seed=16, scenarios=scenarios)
+    for clean, noisy in zip(outcomes[::2], outcomes[1::2], strict=True):
+        assert clean.detected_by_2nd >= noisy.detected_by_2nd, clean.scenario
+        # a 5- to 20-sigma step is neither read as outlier nights nor held back by the +5%
+        # practical change: most are caught by the second run
+        assert clean.detected_by_2nd >= 0.85, clean.scenario
