@@ -74,12 +74,14 @@ def joint_evidence(
     """The window's evidence (a log-likelihood ratio) when it jointly shows a shift in
     `direction`, else None.
 
-    The shift tested is design_factor x the practical change (see bench.analysis.likelihood);
-    the evidence must reach evidence_threshold and the window's median run must itself be
-    beyond the practical change, or beyond the policy's precise_change when it is also
-    precise_z spreads out (`median_gate`).
+    The shift tested is design_factor x the practical change (see bench.analysis.likelihood;
+    on a precise series, whose practical change is precise_z spreads or more, it is also tried
+    from inside the window); the evidence must reach evidence_threshold and the window's median
+    run must itself be beyond the practical change, or beyond the policy's precise_change when
+    it is also precise_z spreads out (`median_gate`).
     """
     practical = max(policy.min_change * abs(baseline.centre), policy.min_abs_change)
+    precise = practical >= config.precise_z * baseline.spread
     evidence, _ = shift_evidence(
         [baseline.z(v) for v in window],
         config.design_factor * practical / baseline.spread,
@@ -89,6 +91,7 @@ def joint_evidence(
         relative_spread=baseline.spread / abs(baseline.centre) if baseline.centre else 0.0,
         inside_cap=config.inside_shift_cap,
         uncapped=lambda: rare_outliers(baseline, history, config, direction),
+        inside_design=precise,
     )
     middle = statistics.median(window)
     if evidence >= config.evidence_threshold and violates(

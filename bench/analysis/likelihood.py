@@ -59,6 +59,7 @@ def shift_evidence(
     relative_spread: float = 0.0,
     inside_cap: float = 0.0,
     uncapped: Callable[[], bool] | None = None,
+    inside_design: bool = False,
 ) -> tuple[float, float]:
     """(evidence, level) for a shift of at least `design` spreads in `direction`.
 
@@ -67,11 +68,12 @@ def shift_evidence(
     design shift is the most powerful test near it, the fitted one keeps a +50% step from being
     read as three outlier nights, and the penalty pays for fitting the size. The level may also
     have moved inside the window (when `inside_cap` > 0): then its first runs are at the old
-    level (they add nothing) and its last two or more are scored alone, at the design shift less
-    log(number of starts tried), and at their mean less the same penalty when that shift is
-    beyond the design one and at most `inside_cap` x `design` (beyond it, two runs are as likely
-    two outlier nights; the next run decides), or beyond the cap when `uncapped()` says the
-    series has (next to) no outlier nights to make two in a row.
+    level (they add nothing) and its last two or more are scored alone against their mean, less
+    the same penalty, when that shift is beyond the design one and at most `inside_cap` x
+    `design` (beyond it, two runs are as likely two outlier nights; the next run decides), or
+    beyond the cap when `uncapped()` says the series has (next to) no outlier nights to make two
+    in a row; with `inside_design` (a precise series, where the design shift is many spreads)
+    also at the design shift itself, less log(number of starts tried).
     """
     still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
     design_level = direction * design
@@ -91,9 +93,10 @@ def shift_evidence(
     for start in range(1, len(zs) - 1):
         tail = zs[start:]
         unmoved = _log_likelihood(tail, 0.0, 1.0, outlier_z)
-        evidence = _log_likelihood(tail, design_level, 1.0, outlier_z) - unmoved - looks
-        if evidence > best[0]:
-            best = (evidence, design_level)
+        if inside_design:
+            evidence = _log_likelihood(tail, design_level, 1.0, outlier_z) - unmoved - looks
+            if evidence > best[0]:
+                best = (evidence, design_level)
         level = sum(tail) / len(tail)
         if design < direction * level and (
             direction * level <= inside_cap * design or (uncapped is not None and uncapped())

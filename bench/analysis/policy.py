@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-8: robust-lr-7 (docs/detection.md, "Configuration", has the lineage) plus the design
-# shift tried from inside the evidence window and, on precise series, a window median below the
-# practical change (issue 16).
+# robust-lr-8: robust-lr-7 (docs/detection.md, "Configuration", has the lineage) plus, on
+# precise series (practical change >= precise_z spreads), the design shift tried from inside the
+# evidence window and a window median below the practical change (issue 16).
 DETECTOR_VERSION = "robust-lr-8"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
@@ -79,7 +79,7 @@ class DetectionConfig:
     z_threshold: float = 3.0  # one run violates: z beyond this AND beyond min_change
     confirm_runs: int = 3  # evidence window: the latest runs judged together
     evidence_threshold: float = 5.0  # the window's log-likelihood ratio for `regression`
-    precise_z: float = 3.0  # a window median this many spreads out: precise_change suffices
+    precise_z: float = 3.0  # practical change >= this many spreads: a precise series
     design_factor: float = 1.0  # shift tested: this x the practical change
     outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
     large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one

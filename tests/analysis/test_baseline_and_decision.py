@@ -84,6 +84,10 @@ def test_on_a_precise_series_a_median_below_the_practical_change_suffices() -> N
     assert decide(tight, [103.2] * 3, precise, CONFIG).label == "regression"
     assert decide(tight, [102.8] * 3, precise, CONFIG).label == "ok"
     assert decide(tight, [96.8] * 3, precise, CONFIG).label == "improvement"
+    # ... and a step may start inside the window at the design shift: +4% by its second run
+    assert decide(tight, [100.0, 104.0, 104.5], precise, CONFIG).label == "regression"
+    imprecise = CONFIG.with_options(precise_z=30.0)  # 5% is 10 spreads, under 30: not precise
+    assert decide(tight, [100.0, 104.0, 104.5], precise, imprecise).label == "ok"
 
 
 def test_one_night_outliers_are_not_a_regression() -> None:

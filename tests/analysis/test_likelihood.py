@@ -70,16 +70,17 @@ def test_a_step_inside_the_window_is_scored_on_its_shifted_runs() -> None:
     assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=lambda: False, **options)[0] < 0
 
 
-def test_a_step_of_the_design_size_inside_the_window_is_scored_at_the_design_shift() -> None:
+def test_on_a_precise_series_the_design_shift_is_also_tried_from_inside_the_window() -> None:
     # 1% noise, +5% step on the window's 2nd run: no size to fit, so no penalty but log 2 for
     # trying the shift from the 2nd run as well as the 1st (issue 16: +5% steps within one run)
     options = {"outlier_z": OUTLIER_Z, "large_shift_penalty": 9.0, "relative_spread": 0.01}
     window = [-1.0, 4.0, 4.5]
-    assert shift_evidence(window, 5.0, **options)[0] < 5  # the old-level run holds it back
-    evidence, level = shift_evidence(window, 5.0, inside_cap=4.5, **options)
+    assert shift_evidence(window, 5.0, inside_cap=4.5, **options)[0] < 5  # the old-level run
+    evidence, level = shift_evidence(window, 5.0, inside_cap=4.5, inside_design=True, **options)
     assert level == 5.0
     assert evidence == pytest.approx(llr([4.0, 4.5], 5.0) - math.log(2)) and evidence > 5
     # a run back at the old level after the step refutes it
-    assert shift_evidence([-1.0, 4.0, 0.5], 5.0, inside_cap=4.5, **options)[0] < 0
+    low = [-1.0, 4.0, 0.5]
+    assert shift_evidence(low, 5.0, inside_cap=4.5, inside_design=True, **options)[0] < 0
     # off with the step inside the window
-    assert shift_evidence(window, 5.0, inside_cap=0.0, **options)[0] < 5
+    assert shift_evidence(window, 5.0, inside_cap=0.0, inside_design=True, **options)[0] < 5
