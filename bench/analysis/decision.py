@@ -107,8 +107,8 @@ def median_gate(baseline: Baseline, policy: MetricPolicy, config: DetectionConfi
     only half the time; on a precise series a smaller median is already many spreads out."""
     if policy.precise_change is None or baseline.centre == 0:
         return policy
-    precise = config.precise_z * baseline.spread / abs(baseline.centre)
-    gate = max(policy.precise_change, min(policy.min_change, precise))
+    spreads = config.precise_z * baseline.spread / abs(baseline.centre)
+    gate = max(policy.precise_change, min(policy.min_change, spreads))
     return replace(policy, min_change=gate, precise_change=None)
 
 
