@@ -95,21 +95,23 @@ def joint_evidence(
     )
     middle = statistics.median(window)
     if evidence >= config.evidence_threshold and violates(
-        baseline, middle, median_gate(baseline, policy, config), -math.inf, direction
+        baseline, middle, median_gate(baseline, policy, config, precise), -math.inf, direction
     ):
         return evidence
     return None
 
 
-def median_gate(baseline: Baseline, policy: MetricPolicy, config: DetectionConfig) -> MetricPolicy:
-    """The change the window's median must clear: min_change, or down to precise_change where
-    precise_z spreads are less. A step of exactly min_change has a median beyond min_change
-    only half the time; on a precise series a smaller median is already many spreads out."""
-    if policy.precise_change is None or baseline.centre == 0:
+def median_gate(
+    baseline: Baseline, policy: MetricPolicy, config: DetectionConfig, precise: bool
+) -> MetricPolicy:
+    """The change the window's median must clear: min_change, or on a precise series (see
+    joint_evidence) precise_z spreads, but at least precise_change. A step of exactly min_change
+    has a median beyond min_change only half the time; on a precise series a smaller median is
+    already many spreads out."""
+    if not precise or policy.precise_change is None or baseline.centre == 0:
         return policy
     spreads = config.precise_z * baseline.spread / abs(baseline.centre)
-    gate = max(policy.precise_change, min(policy.min_change, spreads))
-    return replace(policy, min_change=gate, precise_change=None)
+    return replace(policy, min_change=max(policy.precise_change, spreads), precise_change=None)
 
 
 def rare_outliers(
