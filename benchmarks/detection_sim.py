@@ -210,6 +210,7 @@ KNOBS = (
     "design_factor",
     "outlier_z",
     "large_shift_penalty",
+    "rare_shift_penalty",
     "inside_shift_cap",
     "outlier_pair_rate",
     "spread_trim",

@@ -76,21 +76,24 @@ def joint_evidence(
 
     The shift tested is design_factor x the practical change (see bench.analysis.likelihood;
     on a precise series, whose practical change is precise_z spreads or more, it is also tried
-    from inside the window); the evidence must reach evidence_threshold and the window's median
-    run must itself be beyond the practical change, or beyond the policy's precise_change when
-    it is also precise_z spreads out (`median_gate`).
+    from inside the window); a larger, fitted shift costs large_shift_penalty, or
+    rare_shift_penalty where two outlier nights in a row are too rare to pass for a step
+    (`rare_outliers`, which also lifts the inside-window cap); the evidence must reach
+    evidence_threshold and the window's median run must itself be beyond the practical change,
+    or beyond the policy's precise_change when it is also precise_z spreads out (`median_gate`).
     """
     practical = max(policy.min_change * abs(baseline.centre), policy.min_abs_change)
     precise = practical >= config.precise_z * baseline.spread
+    rare = rare_outliers(baseline, history, config, direction)
     evidence, _ = shift_evidence(
         [baseline.z(v) for v in window],
         config.design_factor * practical / baseline.spread,
         direction=direction,
         outlier_z=config.outlier_z,
-        large_shift_penalty=config.large_shift_penalty,
+        large_shift_penalty=config.rare_shift_penalty if rare else config.large_shift_penalty,
         relative_spread=baseline.spread / abs(baseline.centre) if baseline.centre else 0.0,
         inside_cap=config.inside_shift_cap,
-        uncapped=lambda: rare_outliers(baseline, history, config, direction),
+        uncapped=rare,
         inside_design=precise,
     )
     middle = statistics.median(window)

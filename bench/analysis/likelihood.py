@@ -11,7 +11,7 @@ refutes a shift.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 
 
@@ -58,7 +58,7 @@ def shift_evidence(
     large_shift_penalty: float,
     relative_spread: float = 0.0,
     inside_cap: float = 0.0,
-    uncapped: Callable[[], bool] | None = None,
+    uncapped: bool = False,
     inside_design: bool = False,
 ) -> tuple[float, float]:
     """(evidence, level) for a shift of at least `design` spreads in `direction`.
@@ -71,8 +71,8 @@ def shift_evidence(
     level (they add nothing) and its last two or more are scored alone against their mean, less
     the same penalty, when that shift is beyond the design one and at most `inside_cap` x
     `design` (beyond it, two runs are as likely two outlier nights; the next run decides), or
-    beyond the cap when `uncapped()` says the series has (next to) no outlier nights to make two
-    in a row; with `inside_design` (a precise series, where the design shift is many spreads)
+    beyond the cap when `uncapped` (the series has (next to) no outlier nights to make two
+    in a row); with `inside_design` (a precise series, where the design shift is many spreads)
     also at the design shift itself, less log(number of starts tried).
     """
     still = _log_likelihood(zs, 0.0, 1.0, outlier_z)  # shared by every level tried
@@ -98,9 +98,7 @@ def shift_evidence(
             if evidence > best[0]:
                 best = (evidence, design_level)
         level = sum(tail) / len(tail)
-        if design < direction * level and (
-            direction * level <= inside_cap * design or (uncapped is not None and uncapped())
-        ):
+        if design < direction * level and (direction * level <= inside_cap * design or uncapped):
             moved = _log_likelihood(tail, level, _scale(level, relative_spread), outlier_z)
             if moved - unmoved - large_shift_penalty > best[0]:
                 best = (moved - unmoved - large_shift_penalty, level)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-8: robust-lr-7 (docs/detection.md, "Configuration", has the lineage) plus, on
-# precise series (practical change >= precise_z spreads), the design shift tried from inside the
-# evidence window and a window median below the practical change (issue 16).
-DETECTOR_VERSION = "robust-lr-8"
+# robust-lr-9: robust-lr-8 (docs/detection.md, "Configuration", has the lineage) with a smaller
+# penalty for fitting a shift's size on series without outlier nights (issue 16).
+DETECTOR_VERSION = "robust-lr-9"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload or the rest of the run shares is `machine` (bench.analysis.assess).
@@ -83,6 +82,7 @@ class DetectionConfig:
     design_factor: float = 1.0  # shift tested: this x the practical change
     outlier_z: float = 4.5  # a run this far out is as likely a one-night outlier as noise
     large_shift_penalty: float = 9.0  # evidence cost of fitting a shift beyond the design one
+    rare_shift_penalty: float = 4.5  # ... on a series whose outlier pairs are rare (below)
     inside_shift_cap: float = 4.5  # a step inside the window (2+ latest runs): up to this x design
     outlier_pair_rate: float = 0.001  # ... or beyond, if outlier pairs are this rare (0: never)
     drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
@@ -100,7 +100,8 @@ class DetectionConfig:
                 f"and {self.baseline_runs}"
             )
         positive = (
-            "evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty", "precise_z"
+            "evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty",
+            "rare_shift_penalty", "precise_z",
         )  # fmt: skip
         if bad := [knob for knob in positive if not getattr(self, knob) > 0]:
             raise ValueError(f"{', '.join(bad)} must be positive")

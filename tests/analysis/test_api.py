@@ -43,7 +43,7 @@ def test_docs_cover_commands_labels_and_defaults() -> None:
     knobs = (
         "baseline_runs", "evidence_threshold", "outlier_z", "z_threshold", "spread_floor",
         "inside_shift_cap", "outlier_pair_rate", "over_reference", "over_run", "machine_share",
-        "precise_z",
+        "precise_z", "large_shift_penalty", "rare_shift_penalty",
     )  # fmt: skip
     for knob in knobs:
         assert f"`{knob}`" in text and str(getattr(DEFAULT_CONFIG, knob)) in text, knob

@@ -182,6 +182,8 @@ def test_config_rejects_nonsense() -> None:
         DetectionConfig(inside_shift_cap=-1)
     with pytest.raises(ValueError, match="precise_z"):
         DetectionConfig(precise_z=0)
+    with pytest.raises(ValueError, match="rare_shift_penalty"):
+        DetectionConfig(rare_shift_penalty=0)
     with pytest.raises(ValueError, match="precise_change"):
         MetricPolicy(0.05, precise_change=0.06)
     with pytest.raises(ValueError, match="outlier_pair_rate"):
@@ -207,3 +209,18 @@ def test_a_large_step_inside_the_window_needs_a_series_without_outlier_nights() 
     assert decide(quiet, window, TIME, strict).label != "regression"
     # the next run at the new level decides either way
     assert decide(bumpy, [125.0, 125.5, 124.5], TIME, CONFIG).label == "regression"
+
+
+def test_fitting_a_shift_costs_less_on_a_series_without_outlier_nights() -> None:
+    # 4.4% noise, no outlier night in 120 runs; a +15% step on the window's last two runs, after
+    # a run below the level that refutes the +5% design shift: the fitted +15% (3.4 spreads)
+    # pays rare_shift_penalty (4.5), not large_shift_penalty (9)
+    quiet = [100 + 3.4 * (v - 100) for v in FLAT] * 6
+    window = [95.0, 116.0, 114.0]
+    assert decide(quiet, window, TIME, CONFIG).label == "regression"
+    assert decide(quiet, window, TIME, CONFIG.with_options(rare_shift_penalty=9.0)).label == (
+        "suspected"  # robust-lr-8's rule
+    )
+    # three outlier nights in 120 runs: two high runs may be two more, so the full penalty
+    bumpy = quiet[:-3] + [140.0, 160.0, 150.0]
+    assert decide(bumpy, window, TIME, CONFIG).label == "suspected"

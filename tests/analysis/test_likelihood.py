@@ -66,8 +66,8 @@ def test_a_step_inside_the_window_is_scored_on_its_shifted_runs() -> None:
     assert shift_evidence([0.0, 0.0, 10.0], 5.0, inside_cap=4.5, **options)[0] < 0
     # ... unless the series makes no outlier nights (issue 16: +20% steps within one run)
     window = [0.0, 30.0, 30.5]
-    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=lambda: True, **options)[0] > 5
-    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=lambda: False, **options)[0] < 0
+    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=True, **options)[0] > 5
+    assert shift_evidence(window, 5.0, inside_cap=4.5, uncapped=False, **options)[0] < 0
 
 
 def test_on_a_precise_series_the_design_shift_is_also_tried_from_inside_the_window() -> None:
