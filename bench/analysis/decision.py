@@ -80,7 +80,9 @@ def joint_evidence(
     rare_shift_penalty where two outlier nights in a row are too rare to pass for a step
     (`rare_outliers`, which also lifts the inside-window cap); the evidence must reach
     evidence_threshold and the window's median run must itself be beyond the practical change,
-    or beyond the policy's precise_change when it is also precise_z spreads out (`median_gate`).
+    or beyond the policy's precise_change when it is also precise_z spreads out (`median_gate`);
+    on a precise series without outlier nights the median of the window's last two runs may
+    clear it instead.
     """
     practical = max(policy.min_change * abs(baseline.centre), policy.min_abs_change)
     precise = practical >= config.precise_z * baseline.spread
@@ -97,6 +99,8 @@ def joint_evidence(
         inside_design=precise,
     )
     middle = statistics.median(window)
+    if precise and rare:  # a step on the window's 2nd run leaves its 1st at the old level
+        middle = max(middle, statistics.median(window[-2:]), key=lambda v: direction * v)
     if evidence >= config.evidence_threshold and violates(
         baseline, middle, median_gate(baseline, policy, config, precise), -math.inf, direction
     ):

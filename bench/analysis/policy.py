@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-9: robust-lr-8 (docs/detection.md, "Configuration", has the lineage) with a smaller
-# penalty for fitting a shift's size on series without outlier nights (issue 16).
-DETECTOR_VERSION = "robust-lr-9"
+# robust-lr-10: robust-lr-8 (docs/detection.md, "Configuration", has the lineage) plus, on
+# series without outlier nights, a smaller penalty for fitting a shift's size and, if precise,
+# the median gate on the window's last two runs (issue 16).
+DETECTOR_VERSION = "robust-lr-10"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload or the rest of the run shares is `machine` (bench.analysis.assess).

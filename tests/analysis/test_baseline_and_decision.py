@@ -224,3 +224,16 @@ def test_fitting_a_shift_costs_less_on_a_series_without_outlier_nights() -> None
     # three outlier nights in 120 runs: two high runs may be two more, so the full penalty
     bumpy = quiet[:-3] + [140.0, 160.0, 150.0]
     assert decide(bumpy, window, TIME, CONFIG).label == "suspected"
+
+
+def test_without_outlier_nights_a_precise_series_gates_on_the_last_two_runs() -> None:
+    # 1.3% noise, no outlier night in 120 runs: a +5% step on the window's 2nd run leaves its
+    # 1st at the old level, so the window's median is the lower step run (+2.5%, under the
+    # gate of 3 spreads, +3.9%); the last two runs' median (+4.25%) clears it
+    precise = MetricPolicy(min_change=0.05, precise_change=0.03)
+    quiet = FLAT * 6
+    window = [100.0, 106.0, 102.5]
+    assert decide(quiet, window, precise, CONFIG).label == "regression"
+    # where outlier nights are not rare, or the series is not precise: the window's median
+    assert decide(quiet, window, precise, CONFIG.with_options(outlier_pair_rate=0)).label == "ok"
+    assert decide(quiet, window, precise, CONFIG.with_options(precise_z=1e9)).label == "ok"
