@@ -219,7 +219,7 @@ def test_fitting_a_shift_costs_less_on_a_series_without_outlier_nights() -> None
     window = [95.0, 116.0, 114.0]
     assert decide(quiet, window, TIME, CONFIG).label == "regression"
     assert decide(quiet, window, TIME, CONFIG.with_options(rare_shift_penalty=9.0)).label == (
-        "suspected"  # robust-lr-8's rule
+        "suspected"  # robust-lr-8's penalty
     )
     # three outlier nights in 120 runs: two high runs may be two more, so the full penalty
     bumpy = quiet[:-3] + [140.0, 160.0, 150.0]
