@@ -8,7 +8,7 @@ its score reaching its threshold, so each is also re-tuned (a threshold sweep on
 scenarios) to bench's false-alarm rate, comparing power at equal false alarms.
 Run: .venv/bin/python -m benchmarks.detector_peers [--series 100] [--seed 20261101] [--json PATH]
      [--peers bench,hud] [--outlier-rate 0.05] [--real-noise CSV [--per-reference]
-     [--repeats N [--spacing S]] [--joint]] [--warehouse-timing]
+     [--repeats N [--spacing S]] [--joint]] [--warehouse-timing] [--scores PATH.npz]
 `--real-noise`: the same on this machine's recorded noise (benchmarks/real_noise.py); with
 `--repeats 5` each night is the summary of 5 recorded runs, as a nightly with 5 repeats stores it
 (`--spacing 5`: runs 5 apart, as far apart as the shipped matrix runs a case's repeats);
@@ -41,6 +41,7 @@ from benchmarks.detection_sim import (
     label_at,
     make_series,
 )
+from benchmarks.peer_scores import Scores, Table, save_scores
 from benchmarks.peers import asv_steps, conbench, edivisive, hud
 from benchmarks.real_noise import (
     BLOCK,
@@ -166,17 +167,6 @@ def default_peers(config: DetectionConfig | None = None) -> list[Peer]:
 
 
 @dataclass
-class Scores:
-    """One detector's scores on one scenario: a row per series, a column per judged run."""
-
-    peer: str
-    scenario: Scenario
-    change_at: int  # column of the first changed run (0: the first judged run)
-    values: np.ndarray
-    seconds_per_run: float
-
-
-@dataclass
 class Row:
     """One detector on one scenario at one threshold."""
 
@@ -239,15 +229,14 @@ def evaluate(scores: Scores, threshold: float, *, tuned: bool = False) -> Row:
 def tune(noise: Sequence[Scores], grid: Sequence[float], target: float) -> float:
     """The most sensitive threshold of `grid` whose false alarms over all noise scenarios
     together are at most `target` per 1000 series-runs (the strictest one if none is)."""
-    runs = sum(s.values.size for s in noise)
     ordered = sorted(grid)
     for threshold in ordered:
-        if 1000 * sum(int((s.values >= threshold).sum()) for s in noise) / runs <= target:
+        if false_rate(noise, threshold) <= target:
             return threshold
     return ordered[-1]
 
 
-def compare(
+def score_table(
     peers: Sequence[Peer],
     *,
     series: int = 100,
@@ -256,13 +245,12 @@ def compare(
     config: DetectionConfig | None = None,
     outlier_rate: float = OUTLIER_RATE,
     make: SeriesMaker = make_series,
-) -> list[Row]:
-    """Every peer on every scenario at its documented threshold, then re-tuned to bench's
-    pooled false-alarm rate on the noise-only scenarios."""
+) -> Table:
+    """Every peer's scores on every scenario, all peers on the very same series."""
     config = config or DetectionConfig()
     warmup = max(WARMUP, config.baseline_runs + config.confirm_runs + 7)
     scenarios = list(scenarios or default_scenarios())
-    table = {
+    return {
         peer.name: [
             score_scenario(
                 peer,
@@ -278,19 +266,38 @@ def compare(
         ]
         for peer in peers
     }
-    rows = [evaluate(s, peer.threshold) for peer in peers for s in table[peer.name]]
-    noise_of = {
-        name: [s for s in all_ if s.scenario.kind == "noise"] for name, all_ in table.items()
+
+
+def false_rate(noise: Sequence[Scores], threshold: float) -> float:
+    """Alarms per 1000 series-runs over these noise-only scenarios together."""
+    runs = sum(s.values.size for s in noise)
+    return 1000 * sum(int((s.values >= threshold).sum()) for s in noise) / max(runs, 1)
+
+
+def tuned_thresholds(tables: Sequence[Table], peers: Sequence[Peer]) -> dict[str, float]:
+    """Per peer with a grid: the most sensitive threshold whose false alarms over all the
+    tables' noise-only scenarios together are at most bench's over the same (none without
+    bench)."""
+    noise = {
+        p.name: [s for t in tables for s in t.get(p.name, []) if s.scenario.kind == "noise"]
+        for p in peers
     }
-    reference = noise_of.get("bench", [])
-    if reference:
-        runs = sum(s.values.size for s in reference)
-        target = 1000 * sum(int((s.values >= 1.0).sum()) for s in reference) / runs
-        for peer in peers:
-            if peer.name == "bench" or not peer.grid or not noise_of[peer.name]:
-                continue
-            threshold = tune(noise_of[peer.name], peer.grid, target)
-            rows += [evaluate(s, threshold, tuned=True) for s in table[peer.name]]
+    if not noise.get("bench"):
+        return {}
+    target = false_rate(noise["bench"], 1.0)
+    return {
+        p.name: tune(noise[p.name], p.grid, target)
+        for p in peers
+        if p.name != "bench" and p.grid and noise[p.name]
+    }
+
+
+def rows_of(table: Table, peers: Sequence[Peer]) -> list[Row]:
+    """Every peer at its documented threshold, then re-tuned to bench's false-alarm rate on
+    this table's noise-only scenarios."""
+    rows = [evaluate(s, peer.threshold) for peer in peers for s in table[peer.name]]
+    for name, threshold in tuned_thresholds([table], peers).items():
+        rows += [evaluate(s, threshold, tuned=True) for s in table[name]]
     return rows
 
 
@@ -399,6 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only time each peer judging the latest night of 620 series x 3,652 runs",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument(
+        "--scores",
+        metavar="PATH",
+        help="also keep every raw score (.npz) for benchmarks.pooled_tuning to re-tune from",
+    )
     args = parser.parse_args(argv)
     peers = default_peers()
     if args.peers:
@@ -422,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"cannot read the noise sample {args.real_noise}: {exc}")
-        rows = compare(
+        table = score_table(
             peers,
             series=args.series,
             seed=args.seed,
@@ -440,10 +452,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"blocks of {args.block} runs{joint})"
         )
     else:
-        rows = compare(peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate)
+        table = score_table(
+            peers, series=args.series, seed=args.seed, outlier_rate=args.outlier_rate
+        )
         source = f"outlier rate {args.outlier_rate:g}"
+    rows = rows_of(table, peers)
     print(format_rows(rows))
     print(f"\n{args.series} series per scenario, {source}; {time.perf_counter() - started:.0f} s")
+    if args.scores:
+        save_scores(args.scores, table, source=f"{args.series} series per scenario, {source}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump([asdict(r) | {"false_per_1000": r.false_per_1000} for r in rows], handle)
