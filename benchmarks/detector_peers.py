@@ -274,10 +274,23 @@ def false_rate(noise: Sequence[Scores], threshold: float) -> float:
     return 1000 * sum(int((s.values >= threshold).sum()) for s in noise) / max(runs, 1)
 
 
-def tuned_thresholds(tables: Sequence[Table], peers: Sequence[Peer]) -> dict[str, float]:
-    """Per peer with a grid: the most sensitive threshold whose false alarms over all the
-    tables' noise-only scenarios together are at most bench's over the same (none without
-    bench)."""
+def exact_threshold(noise: Sequence[Scores], target: float) -> float:
+    """The most sensitive threshold of any value whose false alarms over these noise-only
+    scenarios together are at most `target` per 1000 series-runs."""
+    scores = np.concatenate([s.values.ravel() for s in noise])
+    scores = np.sort(scores[~np.isnan(scores)])[::-1]
+    allowed = int(target * sum(s.values.size for s in noise) / 1000)
+    if allowed >= len(scores):
+        return -math.inf
+    return float(np.nextafter(scores[allowed], math.inf))
+
+
+def tuned_thresholds(
+    tables: Sequence[Table], peers: Sequence[Peer], *, exact: bool = False
+) -> dict[str, float]:
+    """Per peer with a grid: the most sensitive threshold of its grid (`exact`: of any value)
+    whose false alarms over all the tables' noise-only scenarios together are at most bench's
+    over the same (none without bench)."""
     noise = {
         p.name: [s for t in tables for s in t.get(p.name, []) if s.scenario.kind == "noise"]
         for p in peers
@@ -286,7 +299,9 @@ def tuned_thresholds(tables: Sequence[Table], peers: Sequence[Peer]) -> dict[str
         return {}
     target = false_rate(noise["bench"], 1.0)
     return {
-        p.name: tune(noise[p.name], p.grid, target)
+        p.name: exact_threshold(noise[p.name], target)
+        if exact
+        else tune(noise[p.name], p.grid, target)
         for p in peers
         if p.name != "bench" and p.grid and noise[p.name]
     }

@@ -5,11 +5,11 @@ benchmarks/detector_peers.py re-tunes each peer to bench's false-alarm rate on e
 alone: a threshold chosen after the fact on the very series it is then scored on, which no
 deployment has, since it keeps one threshold whatever the host does on a given day. Here each
 peer also gets one threshold for all the given recordings together (the most sensitive of its
-grid whose false alarms over all their noise-only scenarios are at most bench's over the same),
-and every cell where a tuned peer catches more steps than bench is tested on the very same
-series: the exact McNemar test on the series only one of the two caught, its p adjusted by Holm
-over all the cells where a peer leads.
-Run: .venv/bin/python -m benchmarks.pooled_tuning SCORES.npz [SCORES.npz ...]
+grid, or with --exact of any value, whose false alarms over all their noise-only scenarios are
+at most bench's over the same), and every cell where a tuned peer catches more steps than bench
+is tested on the very same series: the exact McNemar test on the series only one of the two
+caught, its p adjusted by Holm over all the cells where a peer leads.
+Run: .venv/bin/python -m benchmarks.pooled_tuning [--exact] SCORES.npz [SCORES.npz ...]
      (each written by `python -m benchmarks.detector_peers ... --scores SCORES.npz`)
 """
 
@@ -81,11 +81,12 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def leads(recording: str, table: Table, thresholds: dict[str, float]) -> list[Lead]:
-    """Every step cell where a peer at its threshold catches a larger share than bench."""
+    """Every cell of a step to a slower level where a peer at its threshold catches a larger
+    share than bench."""
     found = []
     for n, own in enumerate(table["bench"]):
-        if own.scenario.kind == "noise" or own.scenario.size < 0:
-            continue
+        if own.scenario.kind != "step" or own.scenario.size < 0:
+            continue  # a drift has no step run to count from
         for peer, threshold in thresholds.items():
             theirs = table[peer][n]
             for k in WITHIN:
@@ -124,10 +125,10 @@ def format_leads(found: Sequence[Lead]) -> str:
     return "\n".join(lines) if found else "(no peer catches more than bench in any cell)"
 
 
-def report(recordings: dict[str, Table], peers: Sequence[Peer]) -> str:
+def report(recordings: dict[str, Table], peers: Sequence[Peer], *, exact: bool = False) -> str:
     """Thresholds and leads, each recording tuned alone and all tuned together."""
-    pooled = tuned_thresholds(list(recordings.values()), peers)
-    alone = {name: tuned_thresholds([t], peers) for name, t in recordings.items()}
+    pooled = tuned_thresholds(list(recordings.values()), peers, exact=exact)
+    alone = {n: tuned_thresholds([t], peers, exact=exact) for n, t in recordings.items()}
     out = ["| peer | " + " | ".join(f"alone: {n}" for n in recordings) + " | one for all |"]
     out.append("|---|" + "---:|" * (len(recordings) + 1))
     for peer in pooled:
@@ -152,6 +153,12 @@ def holm_all(found: Sequence[Lead]) -> list[Lead]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pooled_tuning", description=__doc__)
     parser.add_argument("scores", nargs="+", type=Path, help="detector_peers --scores files")
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="tune each peer to the most sensitive threshold of any value, not only of its grid "
+        "(so its false alarms come as close to bench's as its scores allow)",
+    )
     args = parser.parse_args(argv)
     recordings = {}
     for path in args.scores:
@@ -166,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = {p.name: p for p in default_peers()}
     names = dict.fromkeys(n for t in recordings.values() for n in t)
     peers = [known[n] for n in names if all(n in t for t in recordings.values())]
-    print(report(recordings, peers))
+    print(report(recordings, peers, exact=args.exact))
     return 0
 
 

@@ -104,3 +104,15 @@ def test_main_refuses_a_file_without_bench(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         main([str(tmp_path / "x.npz")])
     assert "no bench scores" in capsys.readouterr().err
+
+
+def test_exact_tuning_finds_the_threshold_between_grid_steps() -> None:
+    # bench raises 2 alarms in 40 noise runs (50 per 1000); conbench's noise scores are spread
+    # out, so its grid (3, 4, ...) stops at 8 but 2 alarms allow anything above its third-highest
+    tame = table(2.0)
+    tame["bench"][0].values[0, :2] = 1.0
+    tame["conbench"][0].values[:] = np.linspace(0.0, 7.5, 40).reshape(10, 4)
+    assert tuned_thresholds([tame], PEERS) == {"conbench": 8.0}
+    exact = tuned_thresholds([tame], PEERS, exact=True)["conbench"]
+    assert 7.1 < exact < 7.2  # just above 7.115, the third-highest score
+    assert (tame["conbench"][0].values >= exact).sum() == 2
