@@ -135,9 +135,12 @@ def _follow(
         timed_out.set()
         _kill(proc)
 
+    # A daemon, started inside the try: an interrupt landing anywhere here still cancels it,
+    # and it can never hold this process's exit for the case timeout.
     timer = threading.Timer(timeout, on_timeout)
-    timer.start()
+    timer.daemon = True
     try:
+        timer.start()
         for line in proc.stdout or ():
             if line.startswith(PROGRESS_PREFIX) and on_epoch is not None:
                 event = json.loads(line[len(PROGRESS_PREFIX) :])

@@ -7,11 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from bench import runner
 
 pytestmark = pytest.mark.integration
 
@@ -76,6 +79,7 @@ def test_killing_bench_run_kills_its_worker_and_leaves_no_temp_folder(
         "TMPDIR": str(temp),
         "BENCH_HOME": str(tmp_path / "home"),
         "BENCH_DATA_HOME": str(data_home),
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT dumps every thread's stack: why it hangs, if it does
     }
     parent = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--framework", "torch", "--mode", "eager",
@@ -89,7 +93,12 @@ def test_killing_bench_run_kills_its_worker_and_leaves_no_temp_folder(
         assert any(temp.iterdir()), "the worker's temporary folder exists while it trains"
         time.sleep(1.0)  # into training
         parent.send_signal(signum)
-        parent.wait(timeout=30)
+        try:
+            parent.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            parent.send_signal(signal.SIGABRT)
+            _, stderr = parent.communicate(timeout=30)
+            pytest.fail(f"bench run outlived {signum.name} by 30 s; its threads:\n{stderr}")
         assert wait_for(lambda: not running(worker), GONE_WITHIN), "the worker outlived bench"
         assert wait_for(lambda: not any(temp.iterdir()), CLEAN_WITHIN), list(temp.iterdir())
         assert wait_for(lambda: not janitors_of(temp), CLEAN_WITHIN), "the janitor lingers"
@@ -113,3 +122,36 @@ def test_a_worker_whose_parent_is_already_gone_does_not_train(tmp_path: Path) ->
     )  # fmt: skip
     assert result.returncode == 1 and "gone" in result.stderr
     assert not out.exists()
+
+
+def test_an_interrupt_as_the_case_timer_starts_leaves_nothing_to_hold_the_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case timer is a thread waiting out BENCH_CASE_TIMEOUT (an hour): an interrupt that
+    lands as it starts must still cancel it and kill the worker, or the process exits only when
+    the timer fires (the suspect of a CI run whose `bench run` outlived SIGINT by 30 s)."""
+    started: list[threading.Timer] = []
+    real_start = threading.Timer.start
+
+    def start_then_interrupt(self: threading.Timer) -> None:
+        real_start(self)
+        started.append(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Timer, "start", start_then_interrupt)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner._follow(worker, 3600.0, None)
+        [timer] = started
+        assert timer.daemon, "a timer that is not a daemon holds the interpreter's exit"
+        timer.join(timeout=5)
+        assert not timer.is_alive(), "the interrupt left the case timer running"
+        assert worker.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
