@@ -210,6 +210,15 @@ def score_scenario(
     return Scores(peer.name, scenario, 0, grid, elapsed / max(grid.size, 1))
 
 
+WITHIN = (1, 2, 3)  # runs after the step run that still count as catching it
+
+
+def caught_within(scores: Scores, threshold: float, within: int) -> np.ndarray:
+    """Per series: an alarm on the step run or one of the `within` runs after it."""
+    start = scores.change_at
+    return (scores.values[:, start : start + within + 1] >= threshold).any(axis=1)
+
+
 def evaluate(scores: Scores, threshold: float, *, tuned: bool = False) -> Row:
     alarms = scores.values >= threshold
     scenario = scores.scenario
@@ -217,8 +226,8 @@ def evaluate(scores: Scores, threshold: float, *, tuned: bool = False) -> Row:
     row.seconds_per_run = scores.seconds_per_run
     row.noise = scenario.kind == "noise"
     first = [int(np.argmax(a)) for a in alarms if a.any()]
-    for k in (1, 2, 3):
-        row.within[k] = sum(d <= k for d in first) / max(len(alarms), 1)
+    for k in WITHIN:
+        row.within[k] = int(caught_within(scores, threshold, k).sum()) / max(len(alarms), 1)
     if first and scenario.kind != "noise":
         row.median_delay = float(np.median(first))
     if scenario.kind == "noise" or scenario.size < 0:

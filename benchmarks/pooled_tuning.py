@@ -25,15 +25,15 @@ import numpy as np
 from scipy.stats import binomtest
 
 from benchmarks.detector_peers import (
+    WITHIN,
     Peer,
+    caught_within,
     default_peers,
     evaluate,
     format_rows,
     tuned_thresholds,
 )
-from benchmarks.peer_scores import Scores, Table, load_scores
-
-WITHIN = (1, 2, 3)
+from benchmarks.peer_scores import Table, load_scores
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,6 @@ class Lead:
     bench_only: int
     p: float  # exact McNemar, two-sided
     adjusted: float = 1.0  # Holm over every lead of the same tuning
-
-
-def caught_within(scores: Scores, threshold: float, within: int) -> np.ndarray:
-    """Per series: an alarm on the step run or one of the `within` runs after it."""
-    start = scores.change_at
-    return (scores.values[:, start : start + within + 1] >= threshold).any(axis=1)
 
 
 def mcnemar(first: np.ndarray, second: np.ndarray) -> tuple[int, int, float]:

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 
 from benchmarks.detection_sim import Scenario
-from benchmarks.detector_peers import default_peers, tuned_thresholds
+from benchmarks.detector_peers import caught_within, default_peers, tuned_thresholds
 from benchmarks.detector_peers import main as peers_main
 from benchmarks.peer_scores import Scores, load_scores, save_scores
 from benchmarks.pooled_tuning import (
-    caught_within,
     holm,
     leads,
     main,
