@@ -3,8 +3,9 @@
 A run *violates* when it is beyond z_threshold spreads AND beyond the metric's minimum practical
 change. `regression` needs joint evidence from the latest `confirm_runs` runs: a likelihood ratio
 that is robust to one-night outliers (bench.analysis.likelihood) must pass `evidence_threshold`
-and the window's median run must be beyond the practical change. Pure functions over plain
-values; no database here.
+and the window's median run must be beyond the practical change; on a series without outlier
+nights, a shift sustained over the latest `sustained_runs` runs also makes a `regression`
+(`sustained_shift`). Pure functions over plain values; no database here.
 """
 
 from __future__ import annotations
@@ -121,6 +122,36 @@ def median_gate(
     return replace(policy, min_change=max(policy.precise_change, spreads), precise_change=None)
 
 
+def sustained_shift(
+    baseline_values: Sequence[float],
+    window: Sequence[float],
+    policy: MetricPolicy,
+    config: DetectionConfig,
+    direction: int = 1,
+) -> bool:
+    """Whether the latest `sustained_runs` runs (the window and the runs just before it) moved
+    together in `direction`, against the baseline before them: the lower half of their z
+    values must average `sustained_z` or more, and their median must clear the practical
+    change, or the policy's precise_change where it has one; only on a series without outlier
+    nights (`rare_outliers`, over the runs before the window, as joint_evidence counts them).
+    The window's test asks its median to clear the practical change, which a step of exactly
+    that size does only half the time; four runs that all stayed up say more than their
+    median, and their lower half ignores two outlier nights among them."""
+    count = config.sustained_runs
+    stream = [*baseline_values, *window]
+    if not count or len(stream) - count < config.min_history:
+        return False
+    history, runs = stream[:-count], stream[-count:]
+    baseline = robust_baseline(history, floor_fraction=config.spread_floor, trim=config.spread_trim)
+    if not rare_outliers(baseline, baseline_values, config, direction):
+        return False  # outlier nights counted as joint_evidence counts them, up to the window
+    lower = sorted(direction * baseline.z(v) for v in runs)[: count // 2]
+    change = policy.min_change if policy.precise_change is None else policy.precise_change
+    return statistics.fmean(lower) >= config.sustained_z and violates(
+        baseline, statistics.median(runs), replace(policy, min_change=change), -math.inf, direction
+    )
+
+
 def rare_outliers(
     baseline: Baseline, history: Sequence[float], config: DetectionConfig, direction: int = 1
 ) -> bool:
@@ -152,13 +183,13 @@ def decide(
     label, evidence = "ok", None
     if (
         evidence := joint_evidence(baseline, window, policy, config, 1, baseline_values)
-    ) is not None:
+    ) is not None or sustained_shift(baseline_values, window, policy, config, 1):
         label = "regression"
     elif violates(baseline, value, policy, config.z_threshold, 1):
         label = "suspected"
     elif (
         evidence := joint_evidence(baseline, window, policy, config, -1, baseline_values)
-    ) is not None:
+    ) is not None or sustained_shift(baseline_values, window, policy, config, -1):
         label = "improvement"
     return Judgement(
         label,

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 
 from bench.config import EVAL_BUDGETS
 
-# robust-lr-10: robust-lr-8 (docs/detection.md, "Configuration", has the lineage) plus, on
-# series without outlier nights, a smaller penalty for fitting a shift's size and, if precise,
-# the median gate on the window's last two runs (issue 16).
-DETECTOR_VERSION = "robust-lr-10"
+# robust-lr-11: robust-lr-8 (docs/detection.md, "Configuration", has the lineage) plus, on
+# series without outlier nights, a smaller penalty for fitting a shift's size, if precise the
+# median gate on the window's last two runs, and a shift sustained over 4 runs (issue 16).
+DETECTOR_VERSION = "robust-lr-11"
 
 # Time metrics: a noisy run's shift on them is only `suspected`, and a shift the reference
 # workload or the rest of the run shares is `machine` (bench.analysis.assess).
@@ -86,6 +86,8 @@ class DetectionConfig:
     rare_shift_penalty: float = 4.5  # ... on a series whose outlier pairs are rare (below)
     inside_shift_cap: float = 4.5  # a step inside the window (2+ latest runs): up to this x design
     outlier_pair_rate: float = 0.001  # ... or beyond, if outlier pairs are this rare (0: never)
+    sustained_runs: int = 4  # a sustained shift: the latest N runs, where outlier pairs are rare
+    sustained_z: float = 1.75  # ... their lower half's mean z must reach this (0 runs: off)
     drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
     drift_lookback: int = 150  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs
@@ -102,7 +104,7 @@ class DetectionConfig:
             )
         positive = (
             "evidence_threshold", "design_factor", "outlier_z", "large_shift_penalty",
-            "rare_shift_penalty", "precise_z",
+            "rare_shift_penalty", "precise_z", "sustained_z",
         )  # fmt: skip
         if bad := [knob for knob in positive if not getattr(self, knob) > 0]:
             raise ValueError(f"{', '.join(bad)} must be positive")
@@ -112,6 +114,8 @@ class DetectionConfig:
             raise ValueError(
                 f"outlier_pair_rate must be in [0, 1) (0: never), got {self.outlier_pair_rate}"
             )
+        if self.sustained_runs and not 2 <= self.sustained_runs <= 10:
+            raise ValueError(f"sustained_runs must be 2..10 (0: off), got {self.sustained_runs}")
         if not 1 <= self.confirm_runs <= 5:
             raise ValueError(f"confirm_runs must be 1..5, got {self.confirm_runs}")
         if self.drift_recent < 3 or self.drift_lookback < self.baseline_runs + self.drift_recent:

@@ -186,6 +186,10 @@ def test_config_rejects_nonsense() -> None:
         DetectionConfig(rare_shift_penalty=0)
     with pytest.raises(ValueError, match="precise_change"):
         MetricPolicy(0.05, precise_change=0.06)
+    with pytest.raises(ValueError, match="sustained_runs"):
+        DetectionConfig(sustained_runs=1)
+    with pytest.raises(ValueError, match="sustained_z"):
+        DetectionConfig(sustained_z=0)
     with pytest.raises(ValueError, match="outlier_pair_rate"):
         DetectionConfig(outlier_pair_rate=-0.1)
     with pytest.raises(ValueError, match="no detection policy"):
@@ -237,3 +241,24 @@ def test_without_outlier_nights_a_precise_series_gates_on_the_last_two_runs() ->
     # where outlier nights are not rare, or the series is not precise: the window's median
     assert decide(quiet, window, precise, CONFIG.with_options(outlier_pair_rate=0)).label == "ok"
     assert decide(quiet, window, precise, CONFIG.with_options(precise_z=1e9)).label == "ok"
+
+
+def test_without_outlier_nights_four_runs_that_stayed_up_are_a_regression() -> None:
+    # 1.3% noise, no outlier night in 120 runs: +3.5% on the latest 4 runs. The window's median
+    # misses the precise gate (3 spreads, +3.95%), but the 4 runs' lower half is 2.6 spreads out
+    # (sustained_z 1.75) and their median beyond precise_change (3%)
+    precise = MetricPolicy(min_change=0.05, precise_change=0.03)
+    quiet = FLAT * 6
+    assert decide(quiet, [103.5] * 3, precise, CONFIG).label == "ok"  # 3 runs up, 1 at the level
+    judgement = decide(quiet + [103.5], [103.5] * 3, precise, CONFIG)
+    assert judgement.label == "regression"
+    assert decide(quiet + [96.5], [96.5] * 3, precise, CONFIG).label == "improvement"
+    # off, without precise_change (the gate is the practical change, +5%), or with outlier nights
+    assert decide(quiet + [103.5], [103.5] * 3, precise, CONFIG.with_options(
+        sustained_runs=0)).label == "ok"  # fmt: skip
+    assert decide(quiet + [103.5], [103.5] * 3, TIME, CONFIG).label == "ok"
+    bumpy = quiet[:-3] + [140.0, 160.0, 150.0]
+    assert decide(bumpy + [103.5], [103.5] * 3, precise, CONFIG).label == "ok"
+    # two outlier nights among the 4 runs leave their lower half at the level
+    for window in ([150.0, 101.0, 170.0], [101.0, 150.0, 170.0]):
+        assert decide(quiet + [100.0], window, precise, CONFIG).label != "regression"

@@ -150,7 +150,7 @@ def test_times_are_judged_at_the_hosts_speed(warehouse_url: str) -> None:
     flags = {f.metric: f for f in result.flags}
     assert flags[STEADY].label == "regression" and result.verdict.red
     assert flags[STEADY].value == pytest.approx(steadies[-1])  # the time as measured
-    assert flags[STEADY].detector_version == "robust-lr-10"
+    assert flags[STEADY].detector_version == "robust-lr-11"
     assert (result.run_id, STEADY, "regression") in flag_rows(warehouse_url)
 
 
