@@ -86,8 +86,8 @@ class DetectionConfig:
     rare_shift_penalty: float = 4.5  # ... on a series whose outlier pairs are rare (below)
     inside_shift_cap: float = 4.5  # a step inside the window (2+ latest runs): up to this x design
     outlier_pair_rate: float = 0.001  # ... or beyond, if outlier pairs are this rare (0: never)
-    sustained_runs: int = 4  # a sustained shift: the latest N runs, where outlier pairs are rare
-    sustained_z: float = 1.75  # ... their lower half's mean z must reach this (0 runs: off)
+    sustained_runs: int = 4  # a sustained shift: the latest N runs, outlier pairs rare (0: off)
+    sustained_z: float = 1.75  # ... their lower half's mean z must reach this
     drift_z: float = 3.5  # z of the recent median against the old baseline for `drift`
     drift_lookback: int = 150  # runs examined for slow drifts
     drift_recent: int = 10  # the drift's "now": median of this many latest runs
