@@ -213,6 +213,8 @@ KNOBS = (
     "rare_shift_penalty",
     "inside_shift_cap",
     "outlier_pair_rate",
+    "sustained_runs",
+    "sustained_z",
     "spread_trim",
     "baseline_runs",
     "drift_lookback",
