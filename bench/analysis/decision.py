@@ -127,29 +127,35 @@ def sustained_shift(
     window: Sequence[float],
     policy: MetricPolicy,
     config: DetectionConfig,
-    direction: int = 1,
-) -> bool:
-    """Whether the latest `sustained_runs` runs (the window and the runs just before it) moved
-    together in `direction`, against the baseline before them: the lower half of their z
-    values must average `sustained_z` or more, and their median must clear the practical
-    change, or the policy's precise_change where it has one; only on a series without outlier
-    nights (`rare_outliers`, over the runs before the window, as joint_evidence counts them).
-    The window's test asks its median to clear the practical change, which a step of exactly
-    that size does only half the time; four runs that all stayed up say more than their
-    median, and their lower half ignores two outlier nights among them."""
+) -> int:
+    """The direction (+1 worse, -1 better) in which the latest `sustained_runs` runs (the
+    window and the runs just before it) moved together against the baseline before them, else
+    0: the lower half of their z values in that direction must average `sustained_z` or more,
+    and their median must clear the practical change, or the policy's precise_change where it
+    has one; only on a series without outlier nights (`rare_outliers`, over the runs before the
+    window, as joint_evidence counts them). At most one direction can pass. The window's test
+    asks its median to clear the practical change, which a step of exactly that size does only
+    half the time; four runs that all stayed up say more than their median, and their lower
+    half ignores two outlier nights among them."""
     count = config.sustained_runs
     stream = [*baseline_values, *window]
     if not count or len(stream) - count < config.min_history:
-        return False
+        return 0
     history, runs = stream[:-count], stream[-count:]
     baseline = robust_baseline(history, floor_fraction=config.spread_floor, trim=config.spread_trim)
-    if not rare_outliers(baseline, baseline_values, config, direction):
-        return False  # outlier nights counted as joint_evidence counts them, up to the window
-    lower = sorted(direction * baseline.z(v) for v in runs)[: count // 2]
+    zs = sorted(baseline.z(v) for v in runs)
     change = policy.min_change if policy.precise_change is None else policy.precise_change
-    return statistics.fmean(lower) >= config.sustained_z and violates(
-        baseline, statistics.median(runs), replace(policy, min_change=change), -math.inf, direction
-    )
+    gate = replace(policy, min_change=change)
+    middle = statistics.median(runs)
+    for direction, lower in ((1, zs[: count // 2]), (-1, [-z for z in zs[::-1][: count // 2]])):
+        if (
+            statistics.fmean(lower) >= config.sustained_z
+            and violates(baseline, middle, gate, -math.inf, direction)
+            # outlier nights counted as joint_evidence counts them, up to the window
+            and rare_outliers(baseline, baseline_values, config, direction)
+        ):
+            return direction
+    return 0
 
 
 def rare_outliers(
@@ -181,15 +187,16 @@ def decide(
         baseline_values, floor_fraction=config.spread_floor, trim=config.spread_trim
     )
     label, evidence = "ok", None
+    sustained = sustained_shift(baseline_values, window, policy, config)
     if (
         evidence := joint_evidence(baseline, window, policy, config, 1, baseline_values)
-    ) is not None or sustained_shift(baseline_values, window, policy, config, 1):
+    ) is not None or sustained == 1:
         label = "regression"
     elif violates(baseline, value, policy, config.z_threshold, 1):
         label = "suspected"
     elif (
         evidence := joint_evidence(baseline, window, policy, config, -1, baseline_values)
-    ) is not None or sustained_shift(baseline_values, window, policy, config, -1):
+    ) is not None or sustained == -1:
         label = "improvement"
     return Judgement(
         label,
